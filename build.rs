@@ -1,0 +1,32 @@
+//! Compiles the public contract in `proto/` with protox, a pure-Rust protobuf compiler, so a
+//! build needs no system `protoc`. The encoded descriptor set is written beside the generated
+//! code for gRPC server reflection.
+
+use std::{env, fs, path::PathBuf};
+
+use prost::Message;
+
+const PROTO_ROOT: &str = "proto";
+const CONTRACT: &[&str] = &[
+    "proto/custgrade/v1/customer.proto",
+    "proto/custgrade/v1/figures.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // tonic-prost-build does not emit this for compile_fds; without it cargo would not rebuild on
+    // a proto change.
+    println!("cargo:rerun-if-changed={PROTO_ROOT}");
+
+    let descriptors = protox::compile(CONTRACT, [PROTO_ROOT])?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(
+        out_dir.join("custgrade_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Configuration: command-line flags, each also settable from an environment variable, with
+//! defaults that serve on an embedded SQLite file so `cargo run` works with no set-up.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::{grpc::auth::ApiKeys, storage::StoreOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "custgrade",
+    version,
+    about = "Grades a company's business customers over gRPC"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve gRPC (the default when no command is given).
+    Serve,
+    /// Read an API key's secret from standard input and print the SHA-256 hash to put in
+    /// CUSTGRADE_API_KEYS (the secret itself is never stored).
+    HashKey,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Address to listen on for gRPC.
+    #[arg(long, env = "CUSTGRADE_LISTEN_ADDR", default_value = "0.0.0.0:50051")]
+    pub listen_addr: SocketAddr,
+
+    /// Database: `sqlite://FILE?mode=rwc` (embedded) or `postgres://USER:PASSWORD@HOST/DB`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://custgrade.db?mode=rwc",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Most database connections the server holds open.
+    #[arg(long, env = "CUSTGRADE_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+
+    /// How long a call waits for a database connection before answering UNAVAILABLE.
+    #[arg(long, env = "CUSTGRADE_DATABASE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub database_timeout: Duration,
+
+    /// How often the database is checked to keep the health status true.
+    #[arg(long, env = "CUSTGRADE_HEALTH_CHECK_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub health_check_interval: Duration,
+
+    /// API keys, `NAME:SHA256HEX:ROLE[,ROLE...]` separated by `;`. Empty: the server is open.
+    #[arg(
+        long,
+        env = "CUSTGRADE_API_KEYS",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub api_keys: ApiKeys,
+
+    /// Log format: `json` for machines, `pretty` for people, `auto` picks by terminal.
+    #[arg(long, env = "CUSTGRADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` syntax, e.g. `info` or `custgrade=debug,info`.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+
+    /// How long a shutdown waits for calls in flight before it drops them.
+    #[arg(long, env = "CUSTGRADE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
+}
+
+impl Settings {
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            database_url: self.database_url.clone(),
+            max_connections: self.database_max_connections,
+            acquire_timeout: self.database_timeout,
+        }
+    }
+}

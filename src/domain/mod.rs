@@ -1,0 +1,8 @@
+//! The domain: what a customer and its figures are, and the rules their values obey. Pure:
+//! nothing here knows about gRPC or SQL, so every rule is tested without a server.
+
+pub mod customer;
+pub mod figures;
+pub mod invalid;
+
+pub use invalid::InvalidValue;

@@ -1,0 +1,11 @@
+//! The gRPC layer: request validation, mapping between the contract and the domain, status
+//! codes, and the tower layers every call passes through (access log, authentication).
+
+pub mod access_log;
+pub mod auth;
+mod convert;
+pub mod customers;
+pub mod figures;
+mod names;
+mod pagination;
+mod status;

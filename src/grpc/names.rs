@@ -1,0 +1,78 @@
+//! Resource names (`customers/{customer}`, `customers/{customer}/figures/{date}`) and etags:
+//! the identifiers a caller sees, parsed and printed in one place.
+
+use chrono::NaiveDate;
+
+use crate::domain::{InvalidValue, customer::CustomerId};
+
+const CUSTOMERS: &str = "customers/";
+
+pub fn customer_name(id: CustomerId) -> String {
+    format!("{CUSTOMERS}{id}")
+}
+
+pub fn parse_customer_name(name: &str) -> Result<CustomerId, InvalidValue> {
+    let Some(id) = name.strip_prefix(CUSTOMERS) else {
+        return Err(InvalidValue::new(format!(
+            "must be a customer name of the form customers/{{customer}}, got {name:?}"
+        )));
+    };
+    CustomerId::parse(id)
+}
+
+pub fn figures_name(customer: CustomerId, as_of: NaiveDate) -> String {
+    format!("{CUSTOMERS}{customer}/figures/{}", as_of.format("%Y-%m-%d"))
+}
+
+/// The etag of a resource at `version`: opaque to callers, and a change of version changes it.
+pub fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version an etag stands for; an empty etag means "no condition".
+pub fn parse_etag(etag: &str) -> Result<Option<i64>, InvalidValue> {
+    if etag.is_empty() {
+        return Ok(None);
+    }
+    etag.strip_prefix("\"v")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(|version| version.parse().ok())
+        .map(Some)
+        .ok_or_else(|| InvalidValue::new("is not an etag this server issued"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_customer_name_round_trips() {
+        let id = CustomerId::generate();
+        assert_eq!(parse_customer_name(&customer_name(id)), Ok(id));
+    }
+
+    #[test]
+    fn a_bare_id_is_not_a_customer_name() {
+        let id = CustomerId::generate();
+        assert!(parse_customer_name(&id.to_string()).is_err());
+        assert!(parse_customer_name(&format!("customer/{id}")).is_err());
+    }
+
+    #[test]
+    fn an_etag_round_trips_and_garbage_is_refused() {
+        assert_eq!(parse_etag(&etag(7)), Ok(Some(7)));
+        assert_eq!(parse_etag(""), Ok(None));
+        assert!(parse_etag("v7").is_err());
+        assert!(parse_etag("\"vx\"").is_err());
+    }
+
+    #[test]
+    fn a_figures_name_carries_the_iso_date() {
+        let id = CustomerId::generate();
+        let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+        assert_eq!(
+            figures_name(id, date),
+            format!("customers/{id}/figures/2026-03-01")
+        );
+    }
+}

@@ -1,0 +1,92 @@
+//! Page sizes and page tokens. A token is opaque to callers: it carries where the last page
+//! stopped and a fingerprint of the filters, so a token reused with other filters is refused
+//! instead of silently returning a wrong page.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::InvalidValue;
+
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+pub const MAX_PAGE_SIZE: u64 = 1000;
+
+/// The number of items to return: 0 means the default; above the maximum is lowered to it.
+pub fn page_size(requested: i32) -> Result<u64, InvalidValue> {
+    match u64::try_from(requested) {
+        Err(_) => Err(InvalidValue::new("must not be negative")),
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(size) => Ok(size.min(MAX_PAGE_SIZE)),
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Token {
+    /// Where the previous page stopped, in the list's own cursor format.
+    after: String,
+    /// A fingerprint of the filters the list was called with.
+    filter: String,
+}
+
+/// The token that continues a list after `cursor` under `filter`.
+pub fn encode(cursor: &str, filter: &impl Serialize) -> String {
+    let token = Token {
+        after: cursor.to_owned(),
+        filter: fingerprint(filter),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
+}
+
+/// The cursor a token carries, `None` for the first page.
+pub fn decode(token: &str, filter: &impl Serialize) -> Result<Option<String>, InvalidValue> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let token: Token = URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))?;
+    if token.filter != fingerprint(filter) {
+        return Err(InvalidValue::new(
+            "was issued for other filters; send the same filters as the first call",
+        ));
+    }
+    Ok(Some(token.after))
+}
+
+fn fingerprint(filter: &impl Serialize) -> String {
+    let canonical = serde_json::to_vec(filter).unwrap_or_default();
+    hex::encode(&Sha256::digest(canonical)[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_sizes_default_and_cap() {
+        assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));
+        assert_eq!(page_size(7), Ok(7));
+        assert_eq!(page_size(5000), Ok(MAX_PAGE_SIZE));
+        assert!(page_size(-1).is_err());
+    }
+
+    #[test]
+    fn a_token_returns_its_cursor_under_the_same_filter() {
+        let token = encode("abc", &("east", 1));
+        assert_eq!(decode(&token, &("east", 1)), Ok(Some("abc".to_owned())));
+    }
+
+    #[test]
+    fn a_token_is_refused_under_another_filter() {
+        let token = encode("abc", &("east", 1));
+        assert!(decode(&token, &("west", 1)).is_err());
+    }
+
+    #[test]
+    fn garbage_is_not_a_token() {
+        assert!(decode("not a token", &()).is_err());
+        assert_eq!(decode("", &()), Ok(None));
+    }
+}

@@ -1,0 +1,69 @@
+//! The `custgrade` binary: reads configuration, sets up logging and serves until SIGTERM or
+//! Ctrl-C.
+
+use std::{io::BufRead, process::ExitCode};
+
+use clap::Parser;
+use custgrade::{
+    config::{Cli, Command},
+    grpc::auth::hash_secret,
+    startup::Application,
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::HashKey => hash_key(),
+        Command::Serve => {
+            telemetry::init(cli.settings.log_format, &cli.settings.log_filter);
+            match serve(cli.settings).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(%error, "custgrade failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+async fn serve(
+    settings: custgrade::config::Settings,
+) -> Result<(), custgrade::startup::StartupError> {
+    let application = Application::build(settings).await?;
+    application.run_until(shutdown_signal()).await
+}
+
+fn hash_key() -> ExitCode {
+    let mut secret = String::new();
+    if std::io::stdin().lock().read_line(&mut secret).is_err() {
+        eprintln!("cannot read the secret from standard input");
+        return ExitCode::FAILURE;
+    }
+    println!("{}", hash_secret(secret.trim_end_matches(['\r', '\n'])));
+    ExitCode::SUCCESS
+}
+
+/// Completes on SIGTERM (how Kubernetes stops a pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,180 @@
+//! The application: binds the listener first (so tests can use port 0 and learn the port),
+//! wires storage, health, reflection and the services, and runs until told to stop.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use tokio::{net::TcpListener, sync::oneshot};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{server::NamedService, transport::Server};
+use tonic_health::{ServingStatus, server::HealthReporter};
+
+use crate::{
+    config::Settings,
+    grpc::{
+        access_log::AccessLogLayer, auth::AuthLayer, customers::CustomerApi, figures::FiguresApi,
+    },
+    proto::{
+        FILE_DESCRIPTOR_SET,
+        custgrade::v1::{
+            customer_service_server::CustomerServiceServer,
+            figures_service_server::FiguresServiceServer,
+        },
+    },
+    storage::{StorageError, Store},
+};
+
+/// The services whose health follows the database's.
+const SERVICES: &[&str] = &[
+    "",
+    <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
+    <FiguresServiceServer<FiguresApi> as NamedService>::NAME,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("serving: {0}")]
+    Serve(#[from] tonic::transport::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    store: Store,
+    settings: Settings,
+}
+
+impl Application {
+    /// Binds the listen address and prepares the database pool; nothing is served yet.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let addr = settings.listen_addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let store = Store::connect_lazy(&settings.store_options()).await?;
+        Ok(Self {
+            listener,
+            store,
+            settings,
+        })
+    }
+
+    /// The address actually bound (the port is real when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.settings.listen_addr)
+    }
+
+    /// Serves until `shutdown` completes, then drains: health turns NOT_SERVING first, calls
+    /// in flight may finish within the shutdown timeout, and the database pool is closed.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), StartupError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        set_health(&health, ServingStatus::NotServing).await;
+        let monitor = tokio::spawn(watch_database(
+            self.store.clone(),
+            health.clone(),
+            self.settings.health_check_interval,
+        ));
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        if self.settings.api_keys.is_empty() {
+            tracing::warn!("no api keys configured: every caller is allowed every method");
+        } else {
+            tracing::info!(keys = self.settings.api_keys.len(), "api keys configured");
+        }
+        tracing::info!(addr = %self.local_addr(), "serving gRPC");
+
+        let (stop_serving, serving_stopped) = oneshot::channel::<()>();
+        let server = Server::builder()
+            .layer(AccessLogLayer)
+            .layer(AuthLayer::new(self.settings.api_keys.clone()))
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(CustomerServiceServer::new(CustomerApi::new(
+                self.store.clone(),
+            )))
+            .add_service(FiguresServiceServer::new(FiguresApi::new(
+                self.store.clone(),
+            )))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {
+                let _ = serving_stopped.await;
+            });
+        tokio::pin!(server);
+
+        tokio::select! {
+            result = &mut server => {
+                monitor.abort();
+                return result.map_err(StartupError::from);
+            }
+            () = shutdown => {}
+        }
+
+        tracing::info!("shutting down: health set to NOT_SERVING, draining calls in flight");
+        monitor.abort();
+        set_health(&health, ServingStatus::NotServing).await;
+        let _ = stop_serving.send(());
+        let result = match tokio::time::timeout(self.settings.shutdown_timeout, server).await {
+            Ok(result) => result.map_err(StartupError::from),
+            Err(_) => {
+                tracing::warn!("drain timed out; calls still in flight were dropped");
+                Ok(())
+            }
+        };
+        self.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    for service in SERVICES {
+        health.set_service_status(*service, status).await;
+    }
+}
+
+/// Keeps health true to the database: applies migrations as soon as the database can be
+/// reached, then checks it every `interval` and reports SERVING or NOT_SERVING.
+async fn watch_database(store: Store, health: HealthReporter, interval: Duration) {
+    let mut serving = false;
+    loop {
+        let reachable = if store.is_schema_ready() {
+            store.ping().await
+        } else {
+            store.migrate().await
+        };
+        match (reachable, serving) {
+            (Ok(()), false) => {
+                tracing::info!(backend = ?store.backend(), "database reachable: serving");
+                set_health(&health, ServingStatus::Serving).await;
+                serving = true;
+            }
+            (Err(error), true) => {
+                tracing::warn!(%error, "database unreachable: not serving");
+                set_health(&health, ServingStatus::NotServing).await;
+                serving = false;
+            }
+            (Err(error), false) => {
+                tracing::warn!(error = ?error, "database not ready yet");
+            }
+            (Ok(()), true) => {}
+        }
+        tokio::time::sleep(interval).await;
+    }
+}

@@ -1,0 +1,7 @@
+//! The tables as sea-orm sees them. Rows here are storage shapes; the repositories convert them
+//! to and from the domain's types, so a column change never leaks past `storage`.
+
+pub mod customer;
+pub mod customer_label;
+pub mod figures;
+pub mod idempotency_key;

@@ -1,0 +1,101 @@
+//! What can go wrong in storage, and the one place where database errors are classified:
+//! a lost connection is `Unavailable` (the caller may retry), a unique violation is a
+//! conflict, anything else is internal and is never shown to a caller.
+
+use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("the etag does not match the stored one")]
+    EtagMismatch,
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("the request id was already used for a different request")]
+    RequestIdReused,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Option<DbErr>),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Internal(#[source] DbErr),
+}
+
+impl StorageError {
+    /// True for the conflicts that a concurrent identical create can cause.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::AlreadyExists(_))
+    }
+}
+
+impl From<DbErr> for StorageError {
+    fn from(error: DbErr) -> Self {
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = error.sql_err() {
+            return Self::AlreadyExists("the resource already exists".to_owned());
+        }
+        if is_unavailable(&error) {
+            return Self::Unavailable(Some(error));
+        }
+        Self::Internal(error)
+    }
+}
+
+/// Errors that say the database cannot be reached or is refusing work for now.
+fn is_unavailable(error: &DbErr) -> bool {
+    let runtime = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx_error) = runtime else {
+        return false;
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => database
+            .code()
+            .is_some_and(|code| is_unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs for a connection problem (class 08), an operator intervention
+/// (57P01-57P03) or too many connections (53300); SQLite's BUSY (5) once `busy_timeout` ran out.
+fn is_unavailable_code(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "5")
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case("08006", true)]
+    #[case("57P01", true)]
+    #[case("53300", true)]
+    #[case("5", true)]
+    #[case("23505", false)]
+    #[case("42P01", false)]
+    fn sqlstates_of_lost_connections_mean_unavailable(#[case] code: &str, #[case] expected: bool) {
+        assert_eq!(is_unavailable_code(code), expected);
+    }
+
+    #[test]
+    fn a_timed_out_pool_means_unavailable() {
+        let error = DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
+        assert!(matches!(
+            StorageError::from(error),
+            StorageError::Unavailable(_)
+        ));
+    }
+}

@@ -1,0 +1,15 @@
+//! Schema migrations, applied on start. A released migration never changes; a schema change is
+//! a new file. The same migrations serve SQLite and PostgreSQL.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_customers_and_figures;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_customers_and_figures::Migration)]
+    }
+}

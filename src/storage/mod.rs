@@ -1,0 +1,127 @@
+//! Storage: the database connection, migrations and the repositories, on SQLite (embedded
+//! default) or PostgreSQL (production) with one schema and one set of queries.
+
+pub mod customers;
+mod entities;
+pub mod error;
+pub mod figures;
+mod idempotency;
+mod migrations;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
+};
+use sea_orm_migration::MigratorTrait;
+
+pub use error::StorageError;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub database_url: String,
+    pub max_connections: u32,
+    /// How long a call waits for a free connection before it fails as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+/// The database, shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// Set once migrations have run; until then every call answers `Unavailable`, so a server
+    /// that started before its database can serve health checks but no stale schema.
+    schema_ready: Arc<AtomicBool>,
+}
+
+impl Store {
+    /// Prepares a connection pool without connecting yet: the server starts even while the
+    /// database is down, reports NOT_SERVING, and catches up when it comes back.
+    pub async fn connect_lazy(options: &StoreOptions) -> Result<Self, StorageError> {
+        let mut connect = ConnectOptions::new(options.database_url.clone());
+        connect
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_timeout(options.acquire_timeout)
+            .connect_lazy(true)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|sqlite| {
+                // WAL lets readers run beside the single writer; the busy timeout is how long
+                // an IMMEDIATE transaction waits for that writer.
+                sqlite
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        let db = Database::connect(connect).await.map_err(|error| {
+            StorageError::FailedPrecondition(format!("the database url is not usable: {error}"))
+        })?;
+        Ok(Self {
+            db,
+            schema_ready: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Brings the schema up to date. Safe to call again: applied migrations are skipped.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        migrations::Migrator::up(&self.db, None).await?;
+        self.schema_ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub fn is_schema_ready(&self) -> bool {
+        self.schema_ready.load(Ordering::Acquire)
+    }
+
+    /// One round trip to the database: is it reachable right now?
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.db.ping().await.map_err(StorageError::from)
+    }
+
+    /// Closes the pool, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        if let Err(error) = self.db.close_by_ref().await {
+            tracing::warn!(%error, "closing the database pool failed");
+        }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// The connection for reads, once the schema is ready.
+    fn reader(&self) -> Result<&DatabaseConnection, StorageError> {
+        if !self.is_schema_ready() {
+            return Err(StorageError::Unavailable(None));
+        }
+        Ok(&self.db)
+    }
+
+    /// Starts a write transaction. On SQLite it begins IMMEDIATE: it takes the write lock at
+    /// once (waiting up to `busy_timeout`), because a deferred transaction that reads and then
+    /// writes fails with "database is locked" as soon as another writer got there first.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, StorageError> {
+        let db = self.reader()?;
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(db.begin_with_options(options).await?)
+    }
+}
+
+/// The current time at the precision both databases keep (microseconds), so a value returned
+/// on write equals the value read back later.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
