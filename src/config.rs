@@ -73,6 +73,11 @@ pub struct Settings {
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_filter: String,
 
+    /// How long the server keeps serving after a shutdown signal, with health already
+    /// NOT_SERVING, so load balancers stop sending calls before new ones are refused.
+    #[arg(long, env = "CUSTGRADE_SHUTDOWN_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub shutdown_delay: Duration,
+
     /// How long a shutdown waits for calls in flight before it drops them.
     #[arg(long, env = "CUSTGRADE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,

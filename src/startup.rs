@@ -84,14 +84,8 @@ impl Application {
             self.settings.health_check_interval,
         ));
 
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
 
         if self.settings.api_keys.is_empty() {
             tracing::warn!("no api keys configured: every caller is allowed every method");
@@ -126,9 +120,14 @@ impl Application {
             () = shutdown => {}
         }
 
-        tracing::info!("shutting down: health set to NOT_SERVING, draining calls in flight");
+        tracing::info!("shutting down: health set to NOT_SERVING");
         monitor.abort();
         set_health(&health, ServingStatus::NotServing).await;
+        // Still serving while load balancers notice the NOT_SERVING status.
+        if let Err(_elapsed) = tokio::time::timeout(self.settings.shutdown_delay, &mut server).await
+        {
+            tracing::info!("draining calls in flight");
+        }
         let _ = stop_serving.send(());
         let result = match tokio::time::timeout(self.settings.shutdown_timeout, server).await {
             Ok(result) => result.map_err(StartupError::from),
@@ -141,6 +140,17 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Reflection over every service this server offers. Both protocol versions list both
+/// reflection services: grpcurl 1.8 and many GUI clients speak only `v1alpha`.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .include_reflection_service(false)
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

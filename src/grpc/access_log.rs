@@ -43,12 +43,17 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let method = request.uri().path().to_owned();
-        let started = Instant::now();
+        let mut call = CallRecord {
+            method: request.uri().path().to_owned(),
+            started: Instant::now(),
+            finished: false,
+        };
         let response = self.inner.call(request);
         Box::pin(async move {
             let result = response.await;
-            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            call.finished = true;
+            let method = &call.method;
+            let latency_ms = call.latency_ms();
             match &result {
                 Ok(response) => {
                     // A failed unary call carries its status in the headers ("trailers-only");
@@ -70,5 +75,28 @@ where
             }
             result
         })
+    }
+}
+
+/// A call in progress. Dropped before it finished, it logs the call as cancelled: that is how
+/// a call ends when its deadline passes, its client goes away or a shutdown drops it.
+struct CallRecord {
+    method: String,
+    started: Instant,
+    finished: bool,
+}
+
+impl CallRecord {
+    fn latency_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        if !self.finished {
+            let code = tonic::Code::Cancelled;
+            tracing::info!(method = %self.method, ?code, latency_ms = self.latency_ms(), "call");
+        }
     }
 }

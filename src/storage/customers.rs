@@ -173,7 +173,7 @@ impl Store {
         change: ProfileChange,
     ) -> Result<Customer, StorageError> {
         let txn = self.begin_write().await?;
-        let current = load(&txn, id).await?;
+        let current = load_for_update(&txn, id).await?;
         check_version(&current, expected)?;
         if current.is_deleted() {
             return Err(StorageError::FailedPrecondition(
@@ -227,7 +227,7 @@ impl Store {
         deleted: bool,
     ) -> Result<Customer, StorageError> {
         let txn = self.begin_write().await?;
-        let current = load(&txn, id).await?;
+        let current = load_for_update(&txn, id).await?;
         check_version(&current, expected)?;
         if current.is_deleted() == deleted {
             return Ok(current);
@@ -246,6 +246,21 @@ impl Store {
         txn.commit().await?;
         Ok(changed)
     }
+}
+
+/// Reads one customer inside a write transaction and locks its row until the transaction
+/// ends, so concurrent writes about one customer happen one after the other. PostgreSQL needs
+/// the lock (`FOR UPDATE`); SQLite's IMMEDIATE transactions already run one at a time.
+pub(super) async fn load_for_update(
+    txn: &DatabaseTransaction,
+    id: CustomerId,
+) -> Result<Customer, StorageError> {
+    let row = customer::Entity::find_by_id(id.to_string())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(StorageError::NotFound { what: "customer" })?;
+    with_labels(txn, row).await
 }
 
 /// Reads one customer with its labels.

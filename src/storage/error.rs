@@ -60,17 +60,33 @@ fn is_unavailable(error: &DbErr) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(database) => database
-            .code()
-            .is_some_and(|code| is_unavailable_code(&code)),
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            if database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                is_sqlite_busy(&code)
+            } else {
+                is_postgres_unavailable(&code)
+            }
+        }
         _ => false,
     }
 }
 
 /// PostgreSQL SQLSTATEs for a connection problem (class 08), an operator intervention
-/// (57P01-57P03) or too many connections (53300); SQLite's BUSY (5) once `busy_timeout` ran out.
-fn is_unavailable_code(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "5")
+/// (57P01-57P03) or too many connections (53300). Failures to connect at all arrive as
+/// `DbErr::Conn` and are unavailable whatever their code.
+fn is_postgres_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+/// SQLite's BUSY (5) or LOCKED (6), in any extended form: the writer did not get the lock
+/// within `busy_timeout`, so the call may be retried.
+fn is_sqlite_busy(code: &str) -> bool {
+    code.parse::<i32>()
+        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 #[cfg(test)]
@@ -83,11 +99,20 @@ mod tests {
     #[case("08006", true)]
     #[case("57P01", true)]
     #[case("53300", true)]
-    #[case("5", true)]
     #[case("23505", false)]
     #[case("42P01", false)]
     fn sqlstates_of_lost_connections_mean_unavailable(#[case] code: &str, #[case] expected: bool) {
-        assert_eq!(is_unavailable_code(code), expected);
+        assert_eq!(is_postgres_unavailable(code), expected);
+    }
+
+    #[rstest]
+    #[case("5", true)]
+    #[case("517", true)]
+    #[case("6", true)]
+    #[case("19", false)]
+    #[case("2067", false)]
+    fn sqlite_busy_codes_mean_unavailable(#[case] code: &str, #[case] expected: bool) {
+        assert_eq!(is_sqlite_busy(code), expected);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::{
     StorageError, Store,
-    customers::{Page, load},
+    customers::{Page, load, load_for_update},
     entities::figures,
     idempotency::RequestKey,
     now,
@@ -64,7 +64,7 @@ impl Store {
         {
             return load_revision(&txn, &row_id).await;
         }
-        if load(&txn, customer).await?.is_deleted() {
+        if load_for_update(&txn, customer).await?.is_deleted() {
             return Err(StorageError::FailedPrecondition(
                 "the customer is deleted; undelete it before recording figures".to_owned(),
             ));

@@ -1,0 +1,108 @@
+//! API keys over the wire: no key or an unknown key is UNAUTHENTICATED, a key without the
+//! method's role is PERMISSION_DENIED, health stays open.
+
+use custgrade::{
+    grpc::auth::hash_secret,
+    proto::custgrade::v1::{CreateCustomerRequest, ListCustomersRequest},
+};
+use tonic::{Code, Request};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+
+use crate::{
+    customers::customer,
+    helpers::{Backend, TestApp, spawn_app_with},
+};
+
+const READER_SECRET: &str = "reader-secret-3f9a";
+const WRITER_SECRET: &str = "writer-secret-81cc";
+
+async fn app_with_keys() -> TestApp {
+    let keys = format!(
+        "dashboard:{}:reader; erp-sync:{}:reader,writer",
+        hash_secret(READER_SECRET),
+        hash_secret(WRITER_SECRET)
+    );
+    spawn_app_with(Backend::Sqlite, |settings| {
+        settings.api_keys = keys.parse().unwrap();
+    })
+    .await
+    .unwrap()
+}
+
+fn with_key<T>(message: T, secret: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {secret}").parse().unwrap());
+    request
+}
+
+fn create_request() -> CreateCustomerRequest {
+    CreateCustomerRequest {
+        customer: Some(customer("machinery")),
+        request_id: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_call_without_a_key_is_unauthenticated_but_health_stays_open() {
+    let app = app_with_keys().await;
+
+    let status = app
+        .customers
+        .clone()
+        .list_customers(ListCustomersRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    let health = app
+        .health
+        .clone()
+        .check(HealthCheckRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.status(), ServingStatus::Serving);
+}
+
+#[tokio::test]
+async fn an_unknown_key_is_unauthenticated() {
+    let app = app_with_keys().await;
+    let status = app
+        .customers
+        .clone()
+        .list_customers(with_key(ListCustomersRequest::default(), "guessed"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn a_reader_may_list_but_not_create() {
+    let app = app_with_keys().await;
+    let mut client = app.customers.clone();
+
+    client
+        .list_customers(with_key(ListCustomersRequest::default(), READER_SECRET))
+        .await
+        .unwrap();
+    let status = client
+        .create_customer(with_key(create_request(), READER_SECRET))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn a_writer_may_create() {
+    let app = app_with_keys().await;
+    let created = app
+        .customers
+        .clone()
+        .create_customer(with_key(create_request(), WRITER_SECRET))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(created.name.starts_with("customers/"));
+}

@@ -1,0 +1,276 @@
+//! Many calls at once over one channel, on a multi-threaded runtime: writes that race must all
+//! succeed (SQLite has a single writer, so a naive transaction fails with "database is locked"),
+//! a shared `request_id` must still create one customer, and racing revisions of one date must
+//! each get their own revision number.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use custgrade::proto::custgrade::v1::{
+    CreateCustomerRequest, Customer, CustomerKind, Figures, GetFiguresRequest,
+    ListCustomersRequest, RecordFiguresRequest,
+};
+use tokio::sync::Barrier;
+use tonic::Status;
+
+use crate::{
+    figures::{cny, create_customer, date, list_all},
+    helpers::{TestApp, unique},
+};
+
+/// Declares each scenario as `NAME::on_sqlite` and `NAME::on_postgres` on a multi-threaded
+/// runtime, so that spawned calls really run in parallel (`on_every_backend!` uses the
+/// single-threaded default).
+macro_rules! on_every_backend_in_parallel {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn on_sqlite() {
+                    if let Some(app) =
+                        $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await
+                    {
+                        super::$scenario(app).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn on_postgres() {
+                    if let Some(app) =
+                        $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                    {
+                        super::$scenario(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+on_every_backend_in_parallel!(
+    concurrent_creates_and_records_all_succeed,
+    concurrent_creates_with_one_request_id_create_one_customer,
+    concurrent_superseding_records_of_one_date_each_get_their_own_revision,
+);
+
+fn new_customer(industry: &str) -> Customer {
+    Customer {
+        external_id: unique("erp"),
+        display_name: "Ningbo Example Trading Co., Ltd.".to_owned(),
+        kind: CustomerKind::Existing.into(),
+        industry: industry.to_owned(),
+        ..Customer::default()
+    }
+}
+
+/// The customers in `industry`, live ones only, in one page.
+async fn customers_in(app: &TestApp, industry: &str) -> Vec<Customer> {
+    let page = app
+        .customers
+        .clone()
+        .list_customers(ListCustomersRequest {
+            page_size: 1000,
+            industry: industry.to_owned(),
+            ..ListCustomersRequest::default()
+        })
+        .await
+        .expect("the customers are listed")
+        .into_inner();
+    assert!(page.next_page_token.is_empty(), "one page holds them all");
+    page.customers
+}
+
+/// Waits for every task and returns their results in spawn order; a task that panicked fails
+/// the test.
+async fn join_all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(task.await.expect("the task did not panic"));
+    }
+    results
+}
+
+/// The failed calls among `results`, as `(index, code, message)`, for a readable assertion.
+fn failures<T>(results: &[Result<T, Status>]) -> Vec<(usize, tonic::Code, String)> {
+    results
+        .iter()
+        .enumerate()
+        .filter_map(|(index, result)| result.as_ref().err().map(|status| (index, status)))
+        .map(|(index, status)| (index, status.code(), status.message().to_owned()))
+        .collect()
+}
+
+async fn concurrent_creates_and_records_all_succeed(app: TestApp) {
+    const CALLERS: usize = 32;
+    let industry = unique("parallel");
+    let start = Arc::new(Barrier::new(CALLERS));
+
+    let tasks = (0..CALLERS)
+        .map(|_| {
+            let (mut customers, mut figures) = (app.customers.clone(), app.figures.clone());
+            let (customer, start) = (new_customer(&industry), Arc::clone(&start));
+            tokio::spawn(async move {
+                start.wait().await;
+                let created = customers
+                    .create_customer(CreateCustomerRequest {
+                        customer: Some(customer),
+                        request_id: unique("req"),
+                    })
+                    .await?
+                    .into_inner();
+                let recorded = figures
+                    .record_figures(RecordFiguresRequest {
+                        parent: created.name.clone(),
+                        figures: Some(Figures {
+                            as_of_date: Some(date(2025, 9, 30)),
+                            annual_revenue: cny(1_000_000),
+                            ..Figures::default()
+                        }),
+                        supersede: false,
+                        request_id: unique("req"),
+                    })
+                    .await?
+                    .into_inner();
+                Ok::<_, Status>((created.name, recorded))
+            })
+        })
+        .collect();
+    let results = join_all(tasks).await;
+
+    let failed = failures(&results);
+    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
+    let created: BTreeSet<String> = results
+        .into_iter()
+        .map(|result| result.expect("checked above"))
+        .map(|(name, recorded)| {
+            assert_eq!(recorded.name, format!("{name}/figures/2025-09-30"));
+            assert_eq!(recorded.revision, 1);
+            name
+        })
+        .collect();
+    assert_eq!(created.len(), CALLERS, "every customer has its own name");
+    let listed: BTreeSet<String> = customers_in(&app, &industry)
+        .await
+        .into_iter()
+        .map(|customer| customer.name)
+        .collect();
+    assert_eq!(listed, created);
+    for name in &created {
+        let current = app
+            .figures
+            .clone()
+            .get_figures(GetFiguresRequest {
+                parent: name.clone(),
+                as_of_date: None,
+            })
+            .await
+            .expect("the recorded figures are read")
+            .into_inner();
+        assert_eq!(current.annual_revenue, cny(1_000_000));
+    }
+}
+
+async fn concurrent_creates_with_one_request_id_create_one_customer(app: TestApp) {
+    const CALLERS: usize = 16;
+    let industry = unique("parallel");
+    let request = CreateCustomerRequest {
+        customer: Some(new_customer(&industry)),
+        request_id: unique("req"),
+    };
+    let start = Arc::new(Barrier::new(CALLERS));
+
+    let tasks = (0..CALLERS)
+        .map(|_| {
+            let (mut customers, request) = (app.customers.clone(), request.clone());
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                start.wait().await;
+                customers
+                    .create_customer(request)
+                    .await
+                    .map(|response| response.into_inner().name)
+            })
+        })
+        .collect();
+    let results = join_all(tasks).await;
+
+    let failed = failures(&results);
+    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
+    let names: BTreeSet<String> = results
+        .into_iter()
+        .map(|result| result.expect("checked above"))
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "every call returns the same customer: {names:?}"
+    );
+    let listed: BTreeSet<String> = customers_in(&app, &industry)
+        .await
+        .into_iter()
+        .map(|customer| customer.name)
+        .collect();
+    assert_eq!(listed, names);
+}
+
+async fn concurrent_superseding_records_of_one_date_each_get_their_own_revision(app: TestApp) {
+    const CALLERS: usize = 16;
+    let parent = create_customer(&app).await;
+    let start = Arc::new(Barrier::new(CALLERS));
+
+    let tasks = (0..CALLERS)
+        .map(|caller| {
+            let (mut figures, parent) = (app.figures.clone(), parent.clone());
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                start.wait().await;
+                figures
+                    .record_figures(RecordFiguresRequest {
+                        parent,
+                        figures: Some(Figures {
+                            as_of_date: Some(date(2025, 9, 30)),
+                            source: format!("writer-{caller}"),
+                            ..Figures::default()
+                        }),
+                        supersede: true,
+                        request_id: String::new(),
+                    })
+                    .await
+                    .map(tonic::Response::into_inner)
+            })
+        })
+        .collect();
+    let results = join_all(tasks).await;
+
+    let failed = failures(&results);
+    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
+    let all_revisions: BTreeSet<i32> =
+        (1..=i32::try_from(CALLERS).expect("a small number")).collect();
+    let returned: BTreeSet<i32> = results
+        .iter()
+        .flatten()
+        .map(|recorded| recorded.revision)
+        .collect();
+    assert_eq!(returned, all_revisions, "each call got its own revision");
+    let history = list_all(&app, &parent, true).await;
+    let listed: BTreeSet<i32> = history.iter().map(|figures| figures.revision).collect();
+    assert_eq!(history.len(), CALLERS);
+    assert_eq!(listed, all_revisions);
+    let current: Vec<i32> = history
+        .iter()
+        .filter(|figures| !figures.superseded)
+        .map(|figures| figures.revision)
+        .collect();
+    let highest = all_revisions.last().copied().expect("revisions");
+    assert_eq!(current, [highest], "only the highest revision is current");
+    // The current revision holds the values of the call that was told it made the highest.
+    let last_writer = results
+        .iter()
+        .flatten()
+        .find(|recorded| recorded.revision == highest)
+        .expect("a call made the highest revision");
+    let newest = history
+        .iter()
+        .find(|figures| !figures.superseded)
+        .expect("a current revision");
+    assert_eq!(newest.source, last_writer.source);
+}

@@ -1,0 +1,237 @@
+//! Starting a real custgrade server for a test: on 127.0.0.1 port 0, on a fresh SQLite file or
+//! a fresh PostgreSQL database, with generated tonic clients connected to it. The server stops
+//! when the test's `TestApp` is dropped.
+
+use std::{net::SocketAddr, time::Duration};
+
+use custgrade::{
+    config::{LogFormat, Settings},
+    grpc::auth::ApiKeys,
+    proto::custgrade::v1::{
+        customer_service_client::CustomerServiceClient,
+        figures_service_client::FiguresServiceClient,
+    },
+    startup::Application,
+};
+use sea_orm::{ConnectionTrait, Database};
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+/// The database a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub customers: CustomerServiceClient<Channel>,
+    pub figures: FiguresServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+    pub channel: Channel,
+    stop: Option<oneshot::Sender<()>>,
+    stopped: Option<tokio::task::JoinHandle<()>>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Stops the server and waits until it has drained and returned.
+    pub async fn shut_down(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(stopped) = self.stopped.take() {
+            tokio::time::timeout(Duration::from_secs(10), stopped)
+                .await
+                .expect("the server did not stop within 10 s")
+                .expect("the server task panicked");
+        }
+    }
+
+    /// The serving status the health service reports for `service`.
+    pub async fn health_of(&self, service: &str) -> ServingStatus {
+        let response = self
+            .health
+            .clone()
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .expect("health check failed");
+        response.into_inner().status()
+    }
+}
+
+/// Settings for a test server: loopback, port 0, quick health checks, quiet logs.
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        listen_addr: "127.0.0.1:0".parse().expect("a loopback address"),
+        database_url,
+        database_max_connections: 8,
+        database_timeout: Duration::from_secs(5),
+        health_check_interval: Duration::from_millis(100),
+        api_keys: ApiKeys::default(),
+        log_format: LogFormat::Pretty,
+        log_filter: "error".to_owned(),
+        shutdown_delay: Duration::ZERO,
+        shutdown_timeout: Duration::from_secs(5),
+    }
+}
+
+/// A server on `backend`, ready to serve; `None` when that backend is not configured here
+/// (PostgreSQL runs only with `CUSTGRADE_TEST_DATABASE_URL`).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let (database_url, sqlite_dir) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("custgrade.db").display()
+            );
+            (url, Some(dir))
+        }
+        Backend::Postgres => (fresh_postgres_database().await?, None),
+    };
+    let mut settings = test_settings(database_url);
+    adjust(&mut settings);
+    let app = start(settings, sqlite_dir).await;
+    app.wait_until_serving().await;
+    Some(app)
+}
+
+/// Starts a server without waiting for its database.
+pub async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> TestApp {
+    custgrade::telemetry::init(settings.log_format, &settings.log_filter);
+    let settings_url = settings.database_url.clone();
+    let application = Application::build(settings)
+        .await
+        .expect("the server builds");
+    let addr = application.local_addr();
+    let database_url = settings_url;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        application
+            .run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the server ran and stopped cleanly");
+    });
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("a valid uri")
+        .connect_lazy();
+    TestApp {
+        addr,
+        database_url,
+        customers: CustomerServiceClient::new(channel.clone()),
+        figures: FiguresServiceClient::new(channel.clone()),
+        health: HealthClient::new(channel.clone()),
+        channel,
+        stop: Some(stop),
+        stopped: Some(server),
+        _sqlite_dir: sqlite_dir,
+    }
+}
+
+impl TestApp {
+    async fn wait_until_serving(&self) {
+        for _ in 0..200 {
+            let status = self
+                .health
+                .clone()
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await;
+            if matches!(status, Ok(ref response) if response.get_ref().status() == ServingStatus::Serving)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not report SERVING within 10 s");
+    }
+}
+
+/// A new, empty PostgreSQL database on the server `CUSTGRADE_TEST_DATABASE_URL` points at, so
+/// each test starts from a clean schema.
+async fn fresh_postgres_database() -> Option<String> {
+    let Ok(base_url) = std::env::var("CUSTGRADE_TEST_DATABASE_URL") else {
+        eprintln!("CUSTGRADE_TEST_DATABASE_URL is not set: skipping the PostgreSQL variant");
+        return None;
+    };
+    let name = format!("custgrade_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(base_url.as_str())
+        .await
+        .expect("CUSTGRADE_TEST_DATABASE_URL is reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("the test role may create databases");
+    let _ = admin.close().await;
+    Some(with_database(&base_url, &name))
+}
+
+/// `base_url` with its database name replaced by `name`.
+fn with_database(base_url: &str, name: &str) -> String {
+    let (without_query, query) = match base_url.split_once('?') {
+        Some((url, query)) => (url, Some(query)),
+        None => (base_url, None),
+    };
+    let (server, _) = without_query
+        .rsplit_once('/')
+        .expect("a database url ends with /DATABASE");
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// A value unique to this test run, for external ids and filters that must not collide.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Declares each scenario as two tests, `NAME::on_sqlite` and `NAME::on_postgres`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test]
+                async fn on_sqlite() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                        super::$scenario(app).await;
+                    }
+                }
+
+                #[tokio::test]
+                async fn on_postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        super::$scenario(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}

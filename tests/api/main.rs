@@ -1,0 +1,13 @@
+//! The API suite: a real server on a real socket and database, driven through generated tonic
+//! clients. Every scenario runs on SQLite, and on PostgreSQL when
+//! `CUSTGRADE_TEST_DATABASE_URL` is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod concurrency;
+mod customers;
+mod figures;
+mod helpers;
+mod python_client;
+mod server;

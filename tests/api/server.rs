@@ -1,0 +1,202 @@
+//! The server around the services: health per service that follows the database, reflection
+//! in both its versions, UNAVAILABLE while the database is down, and a clean shutdown.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use custgrade::proto::custgrade::v1::{CreateCustomerRequest, ListCustomersRequest};
+use sea_orm::{ConnectionTrait, Database};
+use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_reflection::pb::{v1, v1alpha};
+
+use crate::{
+    customers::customer,
+    helpers::{Backend, TestApp, spawn_app, start, test_settings},
+};
+
+const SERVICES: [&str; 3] = [
+    "",
+    "custgrade.v1.CustomerService",
+    "custgrade.v1.FiguresService",
+];
+
+crate::on_every_backend!(
+    every_service_reports_serving_once_the_database_is_ready,
+    reflection_lists_every_service_in_v1_and_v1alpha,
+    a_shutdown_drains_and_stops_the_server,
+);
+
+async fn every_service_reports_serving_once_the_database_is_ready(app: TestApp) {
+    for service in SERVICES {
+        assert_eq!(
+            app.health_of(service).await,
+            ServingStatus::Serving,
+            "{service:?}"
+        );
+    }
+}
+
+async fn reflection_lists_every_service_in_v1_and_v1alpha(app: TestApp) {
+    let expected: BTreeSet<String> = [
+        "custgrade.v1.CustomerService",
+        "custgrade.v1.FiguresService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(app.channel.clone());
+    let mut responses = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        response.message_response
+    else {
+        panic!("v1 reflection did not list services: {response:?}");
+    };
+    let listed: BTreeSet<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert_eq!(listed, expected);
+
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut client =
+        v1alpha::server_reflection_client::ServerReflectionClient::new(app.channel.clone());
+    let mut responses = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        response.message_response
+    else {
+        panic!("v1alpha reflection did not list services: {response:?}");
+    };
+    let listed: BTreeSet<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert_eq!(listed, expected);
+}
+
+async fn a_shutdown_drains_and_stops_the_server(app: TestApp) {
+    let mut customers = app.customers.clone();
+    app.shut_down().await;
+    let after = customers
+        .list_customers(ListCustomersRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(after.code(), Code::Unavailable, "{after:?}");
+}
+
+/// A loopback port with nothing listening on it.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+async fn wait_for_health(app: &TestApp, expected: ServingStatus) {
+    for _ in 0..100 {
+        if app.health_of("").await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("health did not become {expected:?} within 5 s");
+}
+
+#[tokio::test]
+async fn a_server_whose_database_cannot_be_reached_is_not_serving_and_answers_unavailable() {
+    let mut settings = test_settings(format!(
+        "postgres://custgrade:custgrade@127.0.0.1:{}/custgrade",
+        closed_port()
+    ));
+    settings.database_timeout = Duration::from_millis(500);
+    let app = start(settings, None).await;
+
+    for service in SERVICES {
+        assert_eq!(
+            app.health_of(service).await,
+            ServingStatus::NotServing,
+            "{service:?}"
+        );
+    }
+    let status = app
+        .customers
+        .clone()
+        .create_customer(CreateCustomerRequest {
+            customer: Some(customer("machinery")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(
+        !status.message().contains("postgres"),
+        "{}",
+        status.message()
+    );
+}
+
+/// A real outage: the test's database stops accepting connections and its sessions are
+/// killed, then it comes back. PostgreSQL only: SQLite is a file and cannot go away.
+#[tokio::test]
+async fn health_and_calls_follow_a_postgres_outage_and_recovery() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let base_url = std::env::var("CUSTGRADE_TEST_DATABASE_URL").unwrap();
+    let database = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let admin = Database::connect(base_url.as_str()).await.unwrap();
+
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE {database} ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        ))
+        .await
+        .unwrap();
+    wait_for_health(&app, ServingStatus::NotServing).await;
+    let during = app
+        .customers
+        .clone()
+        .create_customer(CreateCustomerRequest {
+            customer: Some(customer("machinery")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(during.code(), Code::Unavailable, "{during:?}");
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    wait_for_health(&app, ServingStatus::Serving).await;
+    app.customers
+        .clone()
+        .create_customer(CreateCustomerRequest {
+            customer: Some(customer("machinery")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+}
