@@ -92,18 +92,11 @@ impl Store {
         let id = CustomerId::generate();
         let time = now();
         customer::ActiveModel {
-            id: Set(id.to_string()),
-            external_id: Set(profile.external_id.clone()),
-            display_name: Set(profile.display_name.clone()),
-            kind: Set(profile.kind.as_str().to_owned()),
-            industry: Set(profile.industry.clone()),
-            region: Set(profile.region.clone()),
-            parent_id: Set(profile.parent.map(|p| p.to_string())),
-            corporate_group: Set(profile.corporate_group.clone()),
             version: Set(1),
             create_time: Set(time),
             update_time: Set(time),
             delete_time: Set(None),
+            ..profile_columns(id, profile)
         }
         .insert(&txn)
         .await?;
@@ -191,17 +184,9 @@ impl Store {
             ensure_no_cycle(&txn, id, parent).await?;
         }
         customer::ActiveModel {
-            id: Set(id.to_string()),
-            external_id: Set(profile.external_id.clone()),
-            display_name: Set(profile.display_name.clone()),
-            kind: Set(profile.kind.as_str().to_owned()),
-            industry: Set(profile.industry.clone()),
-            region: Set(profile.region.clone()),
-            parent_id: Set(profile.parent.map(|p| p.to_string())),
-            corporate_group: Set(profile.corporate_group.clone()),
             version: Set(current.version + 1),
             update_time: Set(now()),
-            ..Default::default()
+            ..profile_columns(id, &profile)
         }
         .update(&txn)
         .await?;
@@ -281,6 +266,21 @@ async fn with_labels(
 ) -> Result<Customer, StorageError> {
     let labels = labels_of(db, std::slice::from_ref(&row.id)).await?;
     to_domain(row, &labels)
+}
+
+/// The columns a profile is stored in; the server-kept columns are left unset.
+fn profile_columns(id: CustomerId, profile: &CustomerProfile) -> customer::ActiveModel {
+    customer::ActiveModel {
+        id: Set(id.to_string()),
+        external_id: Set(profile.external_id.clone()),
+        display_name: Set(profile.display_name.clone()),
+        kind: Set(profile.kind.as_str().to_owned()),
+        industry: Set(profile.industry.clone()),
+        region: Set(profile.region.clone()),
+        parent_id: Set(profile.parent.map(|p| p.to_string())),
+        corporate_group: Set(profile.corporate_group.clone()),
+        ..Default::default()
+    }
 }
 
 fn filter_condition(filter: &CustomerFilter) -> Condition {

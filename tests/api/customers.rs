@@ -1,7 +1,7 @@
 //! CustomerService over the wire: create (idempotent), get, list (pages, filters), update
 //! (mask, etag), soft delete and undelete, and the error codes of each.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use custgrade::proto::custgrade::v1::{
     CreateCustomerRequest, Customer, CustomerKind, DeleteCustomerRequest, GetCustomerRequest,
@@ -10,9 +10,8 @@ use custgrade::proto::custgrade::v1::{
 };
 use prost_types::FieldMask;
 use tonic::Code;
-use tonic_types::StatusExt;
 
-use crate::helpers::{TestApp, unique};
+use crate::helpers::{TestApp, bad_request_fields, fields, unique};
 
 crate::on_every_backend!(
     creating_a_customer_returns_it_with_a_server_assigned_name,
@@ -55,21 +54,6 @@ pub(crate) async fn create(app: &TestApp, customer: Customer) -> Customer {
         .await
         .expect("the customer is created")
         .into_inner()
-}
-
-fn violated_fields(status: &tonic::Status) -> BTreeSet<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status
-        .get_details_bad_request()
-        .expect("a BadRequest detail")
-        .field_violations
-        .into_iter()
-        .map(|violation| violation.field)
-        .collect()
-}
-
-fn fields(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|name| (*name).to_owned()).collect()
 }
 
 async fn list(
@@ -157,7 +141,7 @@ async fn reusing_a_request_id_for_another_customer_is_invalid(app: TestApp) {
         .create_customer(other)
         .await
         .unwrap_err();
-    assert_eq!(violated_fields(&status), fields(&["request_id"]));
+    assert_eq!(bad_request_fields(&status), fields(&["request_id"]));
 }
 
 async fn a_second_customer_with_the_same_external_id_already_exists(app: TestApp) {
@@ -202,7 +186,7 @@ async fn a_create_with_bad_fields_names_every_bad_field(app: TestApp) {
         .await
         .unwrap_err();
     assert_eq!(
-        violated_fields(&status),
+        bad_request_fields(&status),
         fields(&[
             "customer.external_id",
             "customer.display_name",
@@ -219,7 +203,7 @@ async fn a_create_with_bad_fields_names_every_bad_field(app: TestApp) {
         .create_customer(CreateCustomerRequest::default())
         .await
         .unwrap_err();
-    assert_eq!(violated_fields(&missing), fields(&["customer"]));
+    assert_eq!(bad_request_fields(&missing), fields(&["customer"]));
 }
 
 async fn a_customer_is_found_by_name_and_by_external_id(app: TestApp) {
@@ -270,7 +254,7 @@ async fn unknown_and_malformed_names_are_told_apart(app: TestApp) {
         .get_customer(get(Key::Name("customers/42".to_owned())))
         .await
         .unwrap_err();
-    assert_eq!(violated_fields(&malformed), fields(&["name"]));
+    assert_eq!(bad_request_fields(&malformed), fields(&["name"]));
 
     let no_key = client
         .get_customer(GetCustomerRequest { key: None })
@@ -409,7 +393,7 @@ async fn a_page_token_is_refused_under_other_filters(app: TestApp) {
     )
     .await
     .unwrap_err();
-    assert_eq!(violated_fields(&status), fields(&["page_token"]));
+    assert_eq!(bad_request_fields(&status), fields(&["page_token"]));
 
     let negative = list(
         &app,
@@ -420,7 +404,7 @@ async fn a_page_token_is_refused_under_other_filters(app: TestApp) {
     )
     .await
     .unwrap_err();
-    assert_eq!(violated_fields(&negative), fields(&["page_size"]));
+    assert_eq!(bad_request_fields(&negative), fields(&["page_size"]));
 }
 
 async fn an_update_changes_only_the_fields_in_its_mask(app: TestApp) {
@@ -500,7 +484,7 @@ async fn an_update_needs_a_mask_of_known_fields(app: TestApp) {
         })
         .await
         .unwrap_err();
-    assert_eq!(violated_fields(&no_mask), fields(&["update_mask"]));
+    assert_eq!(bad_request_fields(&no_mask), fields(&["update_mask"]));
 
     let unknown_path = client
         .update_customer(UpdateCustomerRequest {
@@ -509,7 +493,7 @@ async fn an_update_needs_a_mask_of_known_fields(app: TestApp) {
         })
         .await
         .unwrap_err();
-    assert_eq!(violated_fields(&unknown_path), fields(&["update_mask"]));
+    assert_eq!(bad_request_fields(&unknown_path), fields(&["update_mask"]));
 
     let bad_value = client
         .update_customer(UpdateCustomerRequest {
@@ -522,7 +506,7 @@ async fn an_update_needs_a_mask_of_known_fields(app: TestApp) {
         .await
         .unwrap_err();
     assert_eq!(
-        violated_fields(&bad_value),
+        bad_request_fields(&bad_value),
         fields(&["customer.display_name"])
     );
 

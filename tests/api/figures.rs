@@ -6,16 +6,16 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use custgrade::proto::{
     custgrade::v1::{
-        CreateCustomerRequest, CreditRating, Customer, CustomerKind, DeleteCustomerRequest,
-        Figures, GetFiguresRequest, ListFiguresRequest, ListFiguresResponse, RecordFiguresRequest,
+        CreditRating, DeleteCustomerRequest, Figures, GetFiguresRequest, ListFiguresRequest,
+        ListFiguresResponse, RecordFiguresRequest,
     },
     google::r#type::{Date, Money},
 };
 use tonic::{Code, Status};
-use tonic_types::StatusExt;
 
 use crate::{
-    helpers::{TestApp, unique},
+    customers::{create, customer},
+    helpers::{TestApp, bad_request_fields, fields, unique},
     on_every_backend,
 };
 
@@ -29,22 +29,7 @@ pub(crate) async fn create_customer(app: &TestApp) -> String {
 
 /// A live customer in `industry` (empty for none); returns its resource name.
 pub(crate) async fn create_customer_in(app: &TestApp, industry: &str) -> String {
-    app.customers
-        .clone()
-        .create_customer(CreateCustomerRequest {
-            customer: Some(Customer {
-                external_id: unique("erp"),
-                display_name: "Hangzhou Example Machinery Co., Ltd.".to_owned(),
-                kind: CustomerKind::Existing.into(),
-                industry: industry.to_owned(),
-                ..Customer::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("the customer is created")
-        .into_inner()
-        .name
+    create(app, customer(industry)).await.name
 }
 
 /// A `google.type.Date`.
@@ -73,24 +58,6 @@ pub(crate) fn money(currency: &str, units: i64, nanos: i32) -> Option<Money> {
 /// Whole yuan.
 pub(crate) fn cny(units: i64) -> Option<Money> {
     money("CNY", units, 0)
-}
-
-/// The fields a `google.rpc.BadRequest` detail names, after checking that `status` is
-/// INVALID_ARGUMENT.
-pub(crate) fn bad_request_fields(status: &Status) -> BTreeSet<String> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status
-        .get_details_bad_request()
-        .expect("INVALID_ARGUMENT carries a BadRequest detail")
-        .field_violations
-        .into_iter()
-        .map(|violation| violation.field)
-        .collect()
-}
-
-/// The set of `fields`, to compare with `bad_request_fields`.
-pub(crate) fn fields(fields: &[&str]) -> BTreeSet<String> {
-    fields.iter().map(|field| (*field).to_owned()).collect()
 }
 
 /// A small valid snapshot as of `as_of`, with `source` to tell snapshots apart.

@@ -2,7 +2,7 @@
 //! a fresh PostgreSQL database, with generated tonic clients connected to it. The server stops
 //! when the test's `TestApp` is dropped.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{collections::BTreeSet, net::SocketAddr, time::Duration};
 
 use custgrade::{
     config::{LogFormat, Settings},
@@ -19,6 +19,7 @@ use tonic::transport::Channel;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
+use tonic_types::StatusExt;
 
 /// The database a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +206,24 @@ fn with_database(base_url: &str, name: &str) -> String {
         Some(query) => format!("{server}/{name}?{query}"),
         None => format!("{server}/{name}"),
     }
+}
+
+/// The fields a `google.rpc.BadRequest` detail names, after checking that `status` is
+/// INVALID_ARGUMENT.
+pub fn bad_request_fields(status: &tonic::Status) -> BTreeSet<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("INVALID_ARGUMENT carries a BadRequest detail")
+        .field_violations
+        .into_iter()
+        .map(|violation| violation.field)
+        .collect()
+}
+
+/// The set of `fields`, to compare with `bad_request_fields`.
+pub fn fields(fields: &[&str]) -> BTreeSet<String> {
+    fields.iter().map(|field| (*field).to_owned()).collect()
 }
 
 /// A value unique to this test run, for external ids and filters that must not collide.

@@ -20,6 +20,34 @@ const SERVICES: [&str; 3] = [
     "custgrade.v1.FiguresService",
 ];
 
+/// The services a reflection client of protocol `$version` (`v1` or `v1alpha`) is told of.
+/// A macro because the two versions are distinct generated types of the same shape.
+macro_rules! listed_services {
+    ($version:ident, $channel:expr) => {{
+        use $version::{
+            server_reflection_client::ServerReflectionClient,
+            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        };
+        let request = $version::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = ServerReflectionClient::new($channel)
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let response = responses.message().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+            panic!("reflection did not list services: {response:?}");
+        };
+        list.service
+            .into_iter()
+            .map(|service| service.name)
+            .collect::<BTreeSet<String>>()
+    }};
+}
+
 crate::on_every_backend!(
     every_service_reports_serving_once_the_database_is_ready,
     reflection_lists_every_service_in_v1_and_v1alpha,
@@ -48,48 +76,8 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(app: TestApp) {
     .map(str::to_owned)
     .collect();
 
-    let request = v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
-            String::new(),
-        )),
-    };
-    let mut client = v1::server_reflection_client::ServerReflectionClient::new(app.channel.clone());
-    let mut responses = client
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let response = responses.message().await.unwrap().unwrap();
-    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        response.message_response
-    else {
-        panic!("v1 reflection did not list services: {response:?}");
-    };
-    let listed: BTreeSet<String> = list.service.into_iter().map(|s| s.name).collect();
-    assert_eq!(listed, expected);
-
-    let request = v1alpha::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(
-            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
-        ),
-    };
-    let mut client =
-        v1alpha::server_reflection_client::ServerReflectionClient::new(app.channel.clone());
-    let mut responses = client
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let response = responses.message().await.unwrap().unwrap();
-    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        response.message_response
-    else {
-        panic!("v1alpha reflection did not list services: {response:?}");
-    };
-    let listed: BTreeSet<String> = list.service.into_iter().map(|s| s.name).collect();
-    assert_eq!(listed, expected);
+    assert_eq!(listed_services!(v1, app.channel.clone()), expected);
+    assert_eq!(listed_services!(v1alpha, app.channel.clone()), expected);
 }
 
 async fn a_shutdown_drains_and_stops_the_server(app: TestApp) {
