@@ -32,12 +32,18 @@ pub enum Command {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address to listen on for gRPC.
-    #[arg(long, env = "CUSTGRADE_LISTEN_ADDR", default_value = "0.0.0.0:50051")]
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTGRADE_LISTEN_ADDR",
+        default_value = "0.0.0.0:50051"
+    )]
     pub listen_addr: SocketAddr,
 
     /// Database: `sqlite://FILE?mode=rwc` (embedded) or `postgres://USER:PASSWORD@HOST/DB`.
     #[arg(
         long,
+        global = true,
         env = "DATABASE_URL",
         default_value = "sqlite://custgrade.db?mode=rwc",
         hide_env_values = true
@@ -45,20 +51,26 @@ pub struct Settings {
     pub database_url: String,
 
     /// Most database connections the server holds open.
-    #[arg(long, env = "CUSTGRADE_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTGRADE_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16
+    )]
     pub database_max_connections: u32,
 
     /// How long a call waits for a database connection before answering UNAVAILABLE.
-    #[arg(long, env = "CUSTGRADE_DATABASE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "CUSTGRADE_DATABASE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub database_timeout: Duration,
 
     /// How often the database is checked to keep the health status true.
-    #[arg(long, env = "CUSTGRADE_HEALTH_CHECK_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "CUSTGRADE_HEALTH_CHECK_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub health_check_interval: Duration,
 
     /// API keys, `NAME:SHA256HEX:ROLE[,ROLE...]` separated by `;`. Empty: the server is open.
     #[arg(
         long,
+        global = true,
         env = "CUSTGRADE_API_KEYS",
         default_value = "",
         hide_env_values = true
@@ -66,20 +78,20 @@ pub struct Settings {
     pub api_keys: ApiKeys,
 
     /// Log format: `json` for machines, `pretty` for people, `auto` picks by terminal.
-    #[arg(long, env = "CUSTGRADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    #[arg(long, global = true, env = "CUSTGRADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
 
     /// Log filter in `tracing` syntax, e.g. `info` or `custgrade=debug,info`.
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
     pub log_filter: String,
 
     /// How long the server keeps serving after a shutdown signal, with health already
     /// NOT_SERVING, so load balancers stop sending calls before new ones are refused.
-    #[arg(long, env = "CUSTGRADE_SHUTDOWN_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "CUSTGRADE_SHUTDOWN_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
     pub shutdown_delay: Duration,
 
     /// How long a shutdown waits for calls in flight before it drops them.
-    #[arg(long, env = "CUSTGRADE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "CUSTGRADE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
 }
 
