@@ -121,8 +121,10 @@ pub enum CreditRating {
 }
 
 /// Every input of one snapshot. Money amounts are exact decimals in the snapshot's currency.
+/// Unknown fields are ignored when reading, so a server one release behind can still read a
+/// snapshot that a newer one stored with an input it does not know yet (rolling deploys).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct FigureSet {
     // Business scale
     #[serde(

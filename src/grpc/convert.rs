@@ -27,15 +27,15 @@ pub fn date_to_proto(date: NaiveDate) -> Date {
     }
 }
 
-/// A full calendar date; the partial dates `google.type.Date` allows (year 0, month 0 or day 0)
-/// are refused because a snapshot is as of one day.
+/// A full calendar date in the years 1-9999 that `google.type.Date` allows; partial dates
+/// (year 0, month 0 or day 0) are refused because a snapshot is as of one day.
 pub fn date_from_proto(date: &Date) -> Result<NaiveDate, InvalidValue> {
     let month = u32::try_from(date.month).ok();
     let day = u32::try_from(date.day).ok();
     month
         .zip(day)
         .and_then(|(month, day)| NaiveDate::from_ymd_opt(date.year, month, day))
-        .filter(|_| date.year > 0)
+        .filter(|_| (1..=9999).contains(&date.year))
         .ok_or_else(|| {
             InvalidValue::new(format!(
                 "must be a full calendar date, got {}-{}-{}",

@@ -10,6 +10,7 @@ use super::{
     convert::timestamp,
     names::{customer_name, etag, parse_customer_name, parse_etag},
     pagination,
+    request_id::request_id,
     status::{FieldViolations, invalid_argument},
 };
 use crate::{
@@ -219,19 +220,6 @@ fn customer_cursor(
     pagination::decode(token, &FilterKey(filter))?
         .map(|raw| CustomerId::parse(&raw))
         .transpose()
-}
-
-/// A `request_id`: optional, 1-128 printable ASCII characters.
-pub(super) fn request_id(raw: &str, violations: &mut FieldViolations) -> Option<String> {
-    if raw.is_empty() {
-        return None;
-    }
-    let printable = raw.chars().all(|c| c.is_ascii_graphic());
-    if raw.len() > 128 || !printable {
-        violations.add("request_id", "must be 1-128 printable ASCII characters");
-        return None;
-    }
-    Some(raw.to_owned())
 }
 
 fn kind_from_proto(raw: i32) -> Result<CustomerKind, InvalidValue> {

@@ -6,9 +6,9 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert::{date_from_proto, date_to_proto, money_from_proto, money_to_proto, timestamp},
-    customers::request_id,
     names::{figures_name, parse_customer_name},
     pagination,
+    request_id::request_id,
     status::{FieldViolations, invalid_argument},
 };
 use crate::{
@@ -384,7 +384,12 @@ fn figures_to_proto(recorded: &RecordedFigures) -> pb::Figures {
     let currency = snapshot.currency.as_deref().unwrap_or_default();
     let money = |amount: Option<Decimal>| amount.map(|amount| money_to_proto(amount, currency));
     pb::Figures {
-        name: figures_name(recorded.customer, snapshot.as_of),
+        name: figures_name(
+            recorded.customer,
+            snapshot.as_of,
+            recorded.revision,
+            recorded.superseded,
+        ),
         as_of_date: Some(date_to_proto(snapshot.as_of)),
         revision: recorded.revision,
         superseded: recorded.superseded,

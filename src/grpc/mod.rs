@@ -8,4 +8,5 @@ pub mod customers;
 pub mod figures;
 mod names;
 mod pagination;
+mod request_id;
 mod status;

@@ -20,8 +20,21 @@ pub fn parse_customer_name(name: &str) -> Result<CustomerId, InvalidValue> {
     CustomerId::parse(id)
 }
 
-pub fn figures_name(customer: CustomerId, as_of: NaiveDate) -> String {
-    format!("{CUSTOMERS}{customer}/figures/{}", as_of.format("%Y-%m-%d"))
+/// The name of a snapshot revision. The current revision of a date is
+/// `customers/{customer}/figures/{YYYY-MM-DD}`; a superseded one appends `@{revision}`, as
+/// AIP-162 names revisions, so every revision in a list has a name of its own.
+pub fn figures_name(
+    customer: CustomerId,
+    as_of: NaiveDate,
+    revision: i32,
+    superseded: bool,
+) -> String {
+    let current = format!("{CUSTOMERS}{customer}/figures/{}", as_of.format("%Y-%m-%d"));
+    if superseded {
+        format!("{current}@{revision}")
+    } else {
+        current
+    }
 }
 
 /// The etag of a resource at `version`: opaque to callers, and a change of version changes it.
@@ -66,12 +79,11 @@ mod tests {
     }
 
     #[test]
-    fn a_figures_name_carries_the_iso_date() {
+    fn a_figures_name_carries_the_iso_date_and_a_superseded_revision() {
         let id = CustomerId::generate();
         let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
-        assert_eq!(
-            figures_name(id, date),
-            format!("customers/{id}/figures/2026-03-01")
-        );
+        let current = format!("customers/{id}/figures/2026-03-01");
+        assert_eq!(figures_name(id, date, 2, false), current);
+        assert_eq!(figures_name(id, date, 1, true), format!("{current}@1"));
     }
 }

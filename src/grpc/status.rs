@@ -20,11 +20,14 @@ impl From<StorageError> for Status {
                 "request_id",
                 "was already used for a different request; use a new request_id",
             ),
+            StorageError::Contention => {
+                Status::aborted("the change conflicted with a concurrent one; retry it")
+            }
             StorageError::Unavailable(source) => {
                 tracing::warn!(error = ?source, "database unavailable");
                 Status::unavailable("the database is unavailable; retry later")
             }
-            StorageError::Corrupt(_) | StorageError::Internal(_) => {
+            StorageError::Corrupt(_) | StorageError::InvalidUrl(_) | StorageError::Internal(_) => {
                 tracing::error!(error = ?error, "internal storage error");
                 Status::internal("internal error")
             }

@@ -4,8 +4,11 @@
 use std::collections::BTreeMap;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{LockType, Query},
 };
 
 use super::{
@@ -15,6 +18,9 @@ use super::{
     now,
 };
 use crate::domain::customer::{Customer, CustomerId, CustomerKind, CustomerProfile, ProfileChange};
+
+/// The PostgreSQL advisory lock key that serializes parent changes ("cgparent" in ASCII).
+const PARENT_CHANGE_LOCK: i64 = 0x6367_7061_7265_6e74;
 
 /// How far up a chain of parents the cycle check looks; real groups are a few levels deep.
 const MAX_PARENT_DEPTH: usize = 64;
@@ -181,6 +187,7 @@ impl Store {
         if profile.parent != current.profile.parent
             && let Some(parent) = profile.parent
         {
+            self.serialize_parent_changes(&txn).await?;
             ensure_no_cycle(&txn, id, parent).await?;
         }
         customer::ActiveModel {
@@ -235,17 +242,39 @@ impl Store {
 
 /// Reads one customer inside a write transaction and locks its row until the transaction
 /// ends, so concurrent writes about one customer happen one after the other. PostgreSQL needs
-/// the lock (`FOR UPDATE`); SQLite's IMMEDIATE transactions already run one at a time.
+/// the lock; SQLite's IMMEDIATE transactions already run one at a time. `FOR NO KEY UPDATE`
+/// rather than `FOR UPDATE`: the id never changes, and the weaker lock does not conflict with
+/// the `FOR KEY SHARE` lock that a foreign-key check on this row takes, which would deadlock
+/// two customers naming each other as parent.
 pub(super) async fn load_for_update(
     txn: &DatabaseTransaction,
     id: CustomerId,
 ) -> Result<Customer, StorageError> {
     let row = customer::Entity::find_by_id(id.to_string())
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .one(txn)
         .await?
         .ok_or(StorageError::NotFound { what: "customer" })?;
     with_labels(txn, row).await
+}
+
+impl Store {
+    /// Makes changes of parent run one at a time. Two concurrent changes (A under B, and C
+    /// under A while B is under C) could each pass the cycle check before the other commits;
+    /// PostgreSQL serializes them with a transaction-scoped advisory lock, SQLite already runs
+    /// one write transaction at a time.
+    async fn serialize_parent_changes(
+        &self,
+        txn: &DatabaseTransaction,
+    ) -> Result<(), StorageError> {
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({PARENT_CHANGE_LOCK})"
+            ))
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads one customer with its labels.

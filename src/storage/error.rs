@@ -16,6 +16,10 @@ pub enum StorageError {
     FailedPrecondition(String),
     #[error("the request id was already used for a different request")]
     RequestIdReused,
+    #[error("the write conflicted with a concurrent one; retry it")]
+    Contention,
+    #[error("the database url is not usable: {0}")]
+    InvalidUrl(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] Option<DbErr>),
     #[error("stored data cannot be read: {0}")]
@@ -36,10 +40,32 @@ impl From<DbErr> for StorageError {
         if let Some(SqlErr::UniqueConstraintViolation(_)) = error.sql_err() {
             return Self::AlreadyExists("the resource already exists".to_owned());
         }
+        if is_contention(&error) {
+            return Self::Contention;
+        }
         if is_unavailable(&error) {
             return Self::Unavailable(Some(error));
         }
         Self::Internal(error)
+    }
+}
+
+/// PostgreSQL's deadlock (40P01) and serialization failure (40001): the transaction was
+/// rolled back and running it again will most likely succeed.
+fn is_contention(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx_error))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx_error))) = error
+    else {
+        return false;
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Database(database) => {
+            database
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+                && matches!(database.code().as_deref(), Some("40P01" | "40001"))
+        }
+        _ => false,
     }
 }
 

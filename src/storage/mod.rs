@@ -63,9 +63,9 @@ impl Store {
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        let db = Database::connect(connect).await.map_err(|error| {
-            StorageError::FailedPrecondition(format!("the database url is not usable: {error}"))
-        })?;
+        let db = Database::connect(connect)
+            .await
+            .map_err(|error| StorageError::InvalidUrl(error.to_string()))?;
         Ok(Self {
             db,
             schema_ready: Arc::new(AtomicBool::new(false)),

@@ -6,61 +6,24 @@
 use std::{collections::BTreeSet, sync::Arc};
 
 use custgrade::proto::custgrade::v1::{
-    CreateCustomerRequest, Customer, CustomerKind, Figures, GetFiguresRequest,
-    ListCustomersRequest, RecordFiguresRequest,
+    CreateCustomerRequest, Customer, Figures, GetFiguresRequest, ListCustomersRequest,
+    RecordFiguresRequest,
 };
 use tokio::sync::Barrier;
 use tonic::Status;
 
 use crate::{
+    customers::{create, customer},
     figures::{cny, create_customer, date, list_all},
     helpers::{TestApp, unique},
 };
 
-/// Declares each scenario as `NAME::on_sqlite` and `NAME::on_postgres` on a multi-threaded
-/// runtime, so that spawned calls really run in parallel (`on_every_backend!` uses the
-/// single-threaded default).
-macro_rules! on_every_backend_in_parallel {
-    ($($scenario:ident),* $(,)?) => {
-        $(
-            mod $scenario {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn on_sqlite() {
-                    if let Some(app) =
-                        $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await
-                    {
-                        super::$scenario(app).await;
-                    }
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn on_postgres() {
-                    if let Some(app) =
-                        $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
-                    {
-                        super::$scenario(app).await;
-                    }
-                }
-            }
-        )*
-    };
-}
-
-on_every_backend_in_parallel!(
+crate::on_every_backend!(
     concurrent_creates_and_records_all_succeed,
     concurrent_creates_with_one_request_id_create_one_customer,
     concurrent_superseding_records_of_one_date_each_get_their_own_revision,
+    racing_parent_changes_never_make_a_cycle,
 );
-
-fn new_customer(industry: &str) -> Customer {
-    Customer {
-        external_id: unique("erp"),
-        display_name: "Ningbo Example Trading Co., Ltd.".to_owned(),
-        kind: CustomerKind::Existing.into(),
-        industry: industry.to_owned(),
-        ..Customer::default()
-    }
-}
 
 /// The customers in `industry`, live ones only, in one page.
 async fn customers_in(app: &TestApp, industry: &str) -> Vec<Customer> {
@@ -107,7 +70,7 @@ async fn concurrent_creates_and_records_all_succeed(app: TestApp) {
     let tasks = (0..CALLERS)
         .map(|_| {
             let (mut customers, mut figures) = (app.customers.clone(), app.figures.clone());
-            let (customer, start) = (new_customer(&industry), Arc::clone(&start));
+            let (customer, start) = (customer(&industry), Arc::clone(&start));
             tokio::spawn(async move {
                 start.wait().await;
                 let created = customers
@@ -173,7 +136,7 @@ async fn concurrent_creates_with_one_request_id_create_one_customer(app: TestApp
     const CALLERS: usize = 16;
     let industry = unique("parallel");
     let request = CreateCustomerRequest {
-        customer: Some(new_customer(&industry)),
+        customer: Some(customer(&industry)),
         request_id: unique("req"),
     };
     let start = Arc::new(Barrier::new(CALLERS));
@@ -273,4 +236,70 @@ async fn concurrent_superseding_records_of_one_date_each_get_their_own_revision(
         .find(|figures| !figures.superseded)
         .expect("a current revision");
     assert_eq!(newest.source, last_writer.source);
+}
+
+/// Two customers naming each other as parent at the same moment, and a three-customer ring
+/// closed by two racing changes: one change wins, the other is refused, and no cycle is
+/// stored (on PostgreSQL the checks would otherwise pass side by side, or deadlock).
+async fn racing_parent_changes_never_make_a_cycle(app: TestApp) {
+    for _ in 0..5 {
+        let a = create(&app, customer("ring")).await;
+        let b = create(&app, customer("ring")).await;
+        let outcomes = set_parents_at_once(&app, [(&a, &b), (&b, &a)]).await;
+        assert_one_refused_as_a_cycle(&outcomes);
+
+        let c = create(
+            &app,
+            Customer {
+                parent_customer: a.name.clone(),
+                ..customer("ring")
+            },
+        )
+        .await;
+        let d = create(&app, customer("ring")).await;
+        // c is under a; a under d and d under c would close the ring a -> d -> c -> a.
+        let outcomes = set_parents_at_once(&app, [(&a, &d), (&d, &c)]).await;
+        assert_one_refused_as_a_cycle(&outcomes);
+    }
+}
+
+/// Sets each `(child, parent)` pair's parent, all calls released at once.
+async fn set_parents_at_once(
+    app: &TestApp,
+    changes: [(&Customer, &Customer); 2],
+) -> Vec<Result<Customer, Status>> {
+    let start = Arc::new(Barrier::new(changes.len()));
+    let tasks = changes
+        .into_iter()
+        .map(|(child, parent)| {
+            let mut client = app.customers.clone();
+            let start = Arc::clone(&start);
+            let request = custgrade::proto::custgrade::v1::UpdateCustomerRequest {
+                customer: Some(Customer {
+                    name: child.name.clone(),
+                    parent_customer: parent.name.clone(),
+                    ..Customer::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["parent_customer".to_owned()],
+                }),
+            };
+            tokio::spawn(async move {
+                start.wait().await;
+                client
+                    .update_customer(request)
+                    .await
+                    .map(tonic::Response::into_inner)
+            })
+        })
+        .collect();
+    join_all(tasks).await
+}
+
+fn assert_one_refused_as_a_cycle(outcomes: &[Result<Customer, Status>]) {
+    let refused: Vec<tonic::Code> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().err().map(Status::code))
+        .collect();
+    assert_eq!(refused, [tonic::Code::FailedPrecondition], "{outcomes:?}");
 }

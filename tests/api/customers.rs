@@ -29,6 +29,8 @@ crate::on_every_backend!(
     an_update_needs_a_mask_of_known_fields,
     a_deleted_customer_leaves_lists_and_returns_when_undeleted,
     a_parent_must_exist_and_must_not_make_a_cycle,
+    an_external_id_cannot_move_to_a_customer_while_another_holds_it,
+    a_delete_with_a_stale_etag_is_aborted,
 );
 
 /// A valid customer in `industry`, with a unique external id.
@@ -636,4 +638,59 @@ async fn a_parent_must_exist_and_must_not_make_a_cycle(app: TestApp) {
         .await
         .unwrap_err();
     assert_eq!(cycle.code(), Code::FailedPrecondition);
+}
+
+async fn an_external_id_cannot_move_to_a_customer_while_another_holds_it(app: TestApp) {
+    let holder = create(&app, customer("machinery")).await;
+    let other = create(&app, customer("machinery")).await;
+    let status = app
+        .customers
+        .clone()
+        .update_customer(UpdateCustomerRequest {
+            customer: Some(Customer {
+                external_id: holder.external_id.clone(),
+                ..other.clone()
+            }),
+            update_mask: mask(&["external_id"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::AlreadyExists);
+
+    let unchanged = app
+        .customers
+        .clone()
+        .get_customer(GetCustomerRequest {
+            key: Some(Key::Name(other.name.clone())),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(unchanged, other);
+}
+
+async fn a_delete_with_a_stale_etag_is_aborted(app: TestApp) {
+    let created = create(&app, customer("machinery")).await;
+    let mut client = app.customers.clone();
+    client
+        .update_customer(UpdateCustomerRequest {
+            customer: Some(Customer {
+                region: "north-china".to_owned(),
+                ..created.clone()
+            }),
+            update_mask: mask(&["region"]),
+        })
+        .await
+        .unwrap();
+
+    let status = client
+        .delete_customer(DeleteCustomerRequest {
+            name: created.name.clone(),
+            etag: created.etag.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Aborted);
+    let (live, _) = list(&app, in_industry("machinery")).await.unwrap();
+    assert!(live.iter().any(|customer| customer.name == created.name));
 }

@@ -42,18 +42,21 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.begin_shutdown();
     }
 }
 
 impl TestApp {
-    /// Stops the server and waits until it has drained and returned.
-    pub async fn shut_down(mut self) {
+    /// Tells the server to shut down, as SIGTERM would, without waiting.
+    pub fn begin_shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Stops the server and waits until it has drained and returned.
+    pub async fn shut_down(mut self) {
+        self.begin_shutdown();
         if let Some(stopped) = self.stopped.take() {
             tokio::time::timeout(Duration::from_secs(10), stopped)
                 .await
@@ -177,10 +180,7 @@ impl TestApp {
 /// A new, empty PostgreSQL database on the server `CUSTGRADE_TEST_DATABASE_URL` points at, so
 /// each test starts from a clean schema.
 async fn fresh_postgres_database() -> Option<String> {
-    let Ok(base_url) = std::env::var("CUSTGRADE_TEST_DATABASE_URL") else {
-        eprintln!("CUSTGRADE_TEST_DATABASE_URL is not set: skipping the PostgreSQL variant");
-        return None;
-    };
+    let base_url = optional_env("CUSTGRADE_TEST_DATABASE_URL", "the PostgreSQL variant")?;
     let name = format!("custgrade_test_{}", uuid::Uuid::now_v7().simple());
     let admin = Database::connect(base_url.as_str())
         .await
@@ -226,25 +226,41 @@ pub fn fields(fields: &[&str]) -> BTreeSet<String> {
     fields.iter().map(|field| (*field).to_owned()).collect()
 }
 
+/// An environment variable that enables part of the suite. Unset, that part is skipped with
+/// a note, except in CI (`CI` set), where a missing variable is a broken set-up and fails.
+pub fn optional_env(name: &str, enables: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) => Some(value),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{name} must be set in CI: it enables {enables}")
+        }
+        Err(_) => {
+            eprintln!("{name} is not set: skipping {enables}");
+            None
+        }
+    }
+}
+
 /// A value unique to this test run, for external ids and filters that must not collide.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
 }
 
-/// Declares each scenario as two tests, `NAME::on_sqlite` and `NAME::on_postgres`.
+/// Declares each scenario as two tests, `NAME::on_sqlite` and `NAME::on_postgres`, on a
+/// multi-threaded runtime so that calls a scenario spawns really run in parallel.
 #[macro_export]
 macro_rules! on_every_backend {
     ($($scenario:ident),* $(,)?) => {
         $(
             mod $scenario {
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn on_sqlite() {
                     if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
                         super::$scenario(app).await;
                     }
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn on_postgres() {
                     if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
                         super::$scenario(app).await;

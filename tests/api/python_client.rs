@@ -2,12 +2,11 @@
 //! scenario against the real server. Runs when `CUSTGRADE_TEST_PYTHON` names a Python with
 //! `tests/python/requirements.txt` installed (as `.ci/run` sets up).
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, optional_env, spawn_app};
 
 #[tokio::test]
 async fn a_python_client_generated_from_the_protos_runs_the_scenario() {
-    let Ok(python) = std::env::var("CUSTGRADE_TEST_PYTHON") else {
-        eprintln!("CUSTGRADE_TEST_PYTHON is not set: skipping the Python client check");
+    let Some(python) = optional_env("CUSTGRADE_TEST_PYTHON", "the Python client check") else {
         return;
     };
     let app = spawn_app(Backend::Sqlite).await.unwrap();

@@ -4,14 +4,16 @@
 use std::{collections::BTreeSet, time::Duration};
 
 use custgrade::proto::custgrade::v1::{CreateCustomerRequest, ListCustomersRequest};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{
+    ConnectionTrait, Database, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_reflection::pb::{v1, v1alpha};
 
 use crate::{
     customers::customer,
-    helpers::{Backend, TestApp, spawn_app, start, test_settings},
+    helpers::{Backend, TestApp, spawn_app, spawn_app_with, start, test_settings},
 };
 
 const SERVICES: [&str; 3] = [
@@ -88,6 +90,48 @@ async fn a_shutdown_drains_and_stops_the_server(app: TestApp) {
         .await
         .unwrap_err();
     assert_eq!(after.code(), Code::Unavailable, "{after:?}");
+}
+
+/// SIGTERM with calls in flight: health turns NOT_SERVING while the server still serves for
+/// the shutdown delay, then a call that was waiting (here on SQLite's write lock, held from
+/// outside) still completes during the drain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_reports_not_serving_first_and_lets_calls_in_flight_finish() {
+    let delay = Duration::from_millis(400);
+    let mut app = spawn_app_with(Backend::Sqlite, |settings| settings.shutdown_delay = delay)
+        .await
+        .unwrap();
+    let outsider = Database::connect(app.database_url.as_str()).await.unwrap();
+    let write_lock = outsider
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+        .unwrap();
+
+    let mut customers = app.customers.clone();
+    let in_flight = tokio::spawn(async move {
+        customers
+            .create_customer(CreateCustomerRequest {
+                customer: Some(customer("machinery")),
+                request_id: String::new(),
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    app.begin_shutdown();
+    wait_for_health(&app, ServingStatus::NotServing).await;
+    tokio::time::sleep(delay).await;
+    write_lock.rollback().await.unwrap();
+
+    let created = in_flight
+        .await
+        .unwrap()
+        .expect("the call in flight completes");
+    assert!(created.into_inner().name.starts_with("customers/"));
+    app.shut_down().await;
 }
 
 /// A loopback port with nothing listening on it.
