@@ -120,6 +120,38 @@ pub enum CreditRating {
     D,
 }
 
+impl CreditRating {
+    /// Every rating, best first.
+    pub const ALL: [Self; 10] = [
+        Self::Aaa,
+        Self::Aa,
+        Self::A,
+        Self::Bbb,
+        Self::Bb,
+        Self::B,
+        Self::Ccc,
+        Self::Cc,
+        Self::C,
+        Self::D,
+    ];
+
+    /// The agency's spelling (`AAA` ... `D`), as stored and as models name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Aaa => "AAA",
+            Self::Aa => "AA",
+            Self::A => "A",
+            Self::Bbb => "BBB",
+            Self::Bb => "BB",
+            Self::B => "B",
+            Self::Ccc => "CCC",
+            Self::Cc => "CC",
+            Self::C => "C",
+            Self::D => "D",
+        }
+    }
+}
+
 /// Every input of one snapshot. Money amounts are exact decimals in the snapshot's currency.
 /// Unknown fields are ignored when reading, so a server one release behind can still read a
 /// snapshot that a newer one stored with an input it does not know yet (rolling deploys).
@@ -323,24 +355,21 @@ mod tests {
     }
 
     #[test]
+    fn a_rating_is_stored_under_its_agency_spelling() {
+        for rating in CreditRating::ALL {
+            let json = serde_json::to_string(&rating).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", rating.name()));
+        }
+    }
+
+    #[test]
     fn an_empty_figure_set_serializes_to_an_empty_object() {
         let json = serde_json::to_string(&FigureSet::default()).unwrap_or_default();
         assert_eq!(json, "{}");
     }
 
     fn any_rating() -> impl Strategy<Value = CreditRating> {
-        prop::sample::select(vec![
-            CreditRating::Aaa,
-            CreditRating::Aa,
-            CreditRating::A,
-            CreditRating::Bbb,
-            CreditRating::Bb,
-            CreditRating::B,
-            CreditRating::Ccc,
-            CreditRating::Cc,
-            CreditRating::C,
-            CreditRating::D,
-        ])
+        prop::sample::select(CreditRating::ALL.to_vec())
     }
 
     proptest! {

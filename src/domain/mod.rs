@@ -4,5 +4,6 @@
 pub mod customer;
 pub mod figures;
 pub mod invalid;
+pub mod scoring;
 
 pub use invalid::InvalidValue;

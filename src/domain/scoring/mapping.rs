@@ -1,0 +1,324 @@
+//! How a criterion turns an input's value into 0-100 points: bands, a piecewise-linear curve,
+//! or a lookup table; and what matched, so the rationale can name the band, segment or entry.
+//! Apart from the engine because a mapping is the unit an operator edits and validation checks.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::input::InputValue;
+
+/// The rule that maps a value to points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Mapping {
+    /// Ranges of a numeric input, ordered from low to high, each worth fixed points.
+    Bands(Vec<Band>),
+    /// Points interpolated linearly between (x, points) pairs; flat beyond either end.
+    Curve(Vec<CurvePoint>),
+    /// Points per category ("AAA", "true", "3"); `default` for any other key, or missing.
+    Lookup {
+        entries: BTreeMap<String, Decimal>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default: Option<Decimal>,
+    },
+}
+
+/// A range `[lower, upper)` worth `points`; an absent end is open. `upper_inclusive` closes
+/// the upper end, for the last band of a bounded scale such as `[95, 100]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upper_inclusive: bool,
+    pub points: Decimal,
+}
+
+/// One corner of a curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurvePoint {
+    pub x: Decimal,
+    pub points: Decimal,
+}
+
+/// Which part of a mapping produced the points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Matched {
+    /// The band at `index` (0-based) of the criterion's bands.
+    Band { index: usize, band: Band },
+    /// Between two corners of the curve, interpolated.
+    Segment { from: CurvePoint, to: CurvePoint },
+    /// At or below the first corner: its points.
+    BeforeCurve { first: CurvePoint },
+    /// At or beyond the last corner: its points.
+    AfterCurve { last: CurvePoint },
+    /// The table's entry for this key.
+    Entry { key: String },
+    /// The key is not in the table; the table's default applied.
+    Default { key: String },
+}
+
+/// Points before rounding, and what produced them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapped {
+    pub points: Decimal,
+    pub matched: Matched,
+}
+
+impl Band {
+    /// Whether `value` falls in this band.
+    pub fn contains(&self, value: Decimal) -> bool {
+        let above_lower = self.lower.is_none_or(|lower| value >= lower);
+        let below_upper = self.upper.is_none_or(|upper| {
+            if self.upper_inclusive {
+                value <= upper
+            } else {
+                value < upper
+            }
+        });
+        above_lower && below_upper
+    }
+}
+
+impl Mapping {
+    /// The points for `value`, or `None` when the mapping does not cover it (no band holds it,
+    /// an unknown key without a default, a number given to a table meant for names): the
+    /// engine then treats the input as missing.
+    pub fn map(&self, value: &InputValue) -> Option<Mapped> {
+        match self {
+            Self::Bands(bands) => {
+                let number = as_number(value)?;
+                let index = bands.iter().position(|band| band.contains(number))?;
+                let band = bands.get(index)?.clone();
+                Some(Mapped {
+                    points: band.points,
+                    matched: Matched::Band { index, band },
+                })
+            }
+            Self::Curve(corners) => interpolate(corners, as_number(value)?),
+            Self::Lookup { entries, default } => {
+                let key = value.lookup_key();
+                if let Some(points) = entries.get(&key) {
+                    return Some(Mapped {
+                        points: *points,
+                        matched: Matched::Entry { key },
+                    });
+                }
+                default.map(|points| Mapped {
+                    points,
+                    matched: Matched::Default { key },
+                })
+            }
+        }
+    }
+}
+
+fn as_number(value: &InputValue) -> Option<Decimal> {
+    match value {
+        InputValue::Number(number) => Some(*number),
+        InputValue::Category(_) => None,
+    }
+}
+
+fn interpolate(corners: &[CurvePoint], x: Decimal) -> Option<Mapped> {
+    let first = *corners.first()?;
+    let last = *corners.last()?;
+    if x <= first.x {
+        return Some(Mapped {
+            points: first.points,
+            matched: Matched::BeforeCurve { first },
+        });
+    }
+    if x >= last.x {
+        return Some(Mapped {
+            points: last.points,
+            matched: Matched::AfterCurve { last },
+        });
+    }
+    let (from, to) = corners
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [from, to] => Some((*from, *to)),
+            _ => None,
+        })
+        .find(|(from, to)| from.x <= x && x < to.x)?;
+    let run = to.x - from.x;
+    let points = from.points + (to.points - from.points) * (x - from.x) / run;
+    Some(Mapped {
+        points,
+        matched: Matched::Segment { from, to },
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+    use crate::domain::scoring::fixture::{band, d};
+
+    /// below 80: 0; [80, 90): 40; [90, 95): 80; [95, 100]: 100.
+    fn payment_bands() -> Mapping {
+        let mut last = band(Some("95"), Some("100"), "100");
+        last.upper_inclusive = true;
+        Mapping::Bands(vec![
+            band(None, Some("80"), "0"),
+            band(Some("80"), Some("90"), "40"),
+            band(Some("90"), Some("95"), "80"),
+            last,
+        ])
+    }
+
+    fn number(text: &str) -> InputValue {
+        InputValue::Number(d(text))
+    }
+
+    #[rstest]
+    #[case("-5", Some(("0", 0)))]
+    #[case("79.999", Some(("0", 0)))]
+    #[case("80", Some(("40", 1)))]
+    #[case("89.99", Some(("40", 1)))]
+    #[case("90", Some(("80", 2)))]
+    #[case("94.9999", Some(("80", 2)))]
+    #[case("95", Some(("100", 3)))]
+    #[case("100", Some(("100", 3)))]
+    #[case("100.01", None)]
+    fn bands_include_their_lower_end_and_exclude_the_upper_unless_told(
+        #[case] value: &str,
+        #[case] expected: Option<(&str, usize)>,
+    ) {
+        let mapped = payment_bands().map(&number(value));
+        let got = mapped.map(|m| match m.matched {
+            Matched::Band { index, .. } => (m.points, index),
+            other => panic!("unexpected {other:?}"),
+        });
+        assert_eq!(got, expected.map(|(points, index)| (d(points), index)));
+    }
+
+    #[test]
+    fn bands_do_not_apply_to_a_category() {
+        assert_eq!(
+            payment_bands().map(&InputValue::Category("AA".into())),
+            None
+        );
+    }
+
+    /// debt-to-asset: 30 % or less is 100 points, 70 % or more is 0, linear in between;
+    /// 50 % is a corner at 60 points.
+    fn debt_curve() -> Mapping {
+        Mapping::Curve(vec![
+            CurvePoint {
+                x: d("30"),
+                points: d("100"),
+            },
+            CurvePoint {
+                x: d("50"),
+                points: d("60"),
+            },
+            CurvePoint {
+                x: d("70"),
+                points: d("0"),
+            },
+        ])
+    }
+
+    #[rstest]
+    #[case("0", "100")]
+    #[case("30", "100")]
+    // 100 + (60 - 100) * (40 - 30) / (50 - 30) = 80
+    #[case("40", "80")]
+    #[case("50", "60")]
+    // 60 + (0 - 60) * (65 - 50) / (70 - 50) = 15
+    #[case("65", "15")]
+    #[case("70", "0")]
+    #[case("400", "0")]
+    fn a_curve_interpolates_between_corners_and_is_flat_beyond_its_ends(
+        #[case] value: &str,
+        #[case] points: &str,
+    ) {
+        let mapped = debt_curve().map(&number(value)).unwrap();
+        assert_eq!(mapped.points, d(points));
+    }
+
+    #[test]
+    fn a_curve_names_the_segment_or_the_end_that_applied() {
+        let curve = debt_curve();
+        let inside = curve.map(&number("40")).unwrap().matched;
+        assert_eq!(
+            inside,
+            Matched::Segment {
+                from: CurvePoint {
+                    x: d("30"),
+                    points: d("100")
+                },
+                to: CurvePoint {
+                    x: d("50"),
+                    points: d("60")
+                },
+            }
+        );
+        assert!(matches!(
+            curve.map(&number("10")).unwrap().matched,
+            Matched::BeforeCurve { .. }
+        ));
+        assert!(matches!(
+            curve.map(&number("90")).unwrap().matched,
+            Matched::AfterCurve { .. }
+        ));
+        assert_eq!(Mapping::Curve(vec![]).map(&number("1")), None);
+    }
+
+    fn rating_table(default: Option<&str>) -> Mapping {
+        Mapping::Lookup {
+            entries: [("AAA", "100"), ("AA", "90"), ("D", "0")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), d(v)))
+                .collect(),
+            default: default.map(d),
+        }
+    }
+
+    #[test]
+    fn a_known_key_scores_its_entry() {
+        let mapped = rating_table(None)
+            .map(&InputValue::Category("AA".into()))
+            .unwrap();
+        assert_eq!(mapped.points, d("90"));
+        assert_eq!(mapped.matched, Matched::Entry { key: "AA".into() });
+    }
+
+    #[test]
+    fn an_unknown_key_scores_the_default_or_nothing_without_one() {
+        let unknown = InputValue::Category("BBB".into());
+        let with_default = rating_table(Some("30")).map(&unknown).unwrap();
+        assert_eq!(with_default.points, d("30"));
+        assert_eq!(with_default.matched, Matched::Default { key: "BBB".into() });
+        assert_eq!(rating_table(None).map(&unknown), None);
+    }
+
+    #[test]
+    fn a_scale_is_looked_up_by_its_digit() {
+        let table = Mapping::Lookup {
+            entries: [("5".to_owned(), d("100")), ("3".to_owned(), d("50"))].into(),
+            default: None,
+        };
+        assert_eq!(table.map(&number("3")).unwrap().points, d("50"));
+    }
+
+    #[test]
+    fn a_mapping_reads_back_from_its_document_form() {
+        let json = r#"{"bands":[{"upper":"80","points":"0"},{"lower":"80","upper":"100","upper_inclusive":true,"points":"100"}]}"#;
+        let mapping: Mapping = serde_json::from_str(json).unwrap();
+        assert_eq!(serde_json::to_string(&mapping).unwrap(), json);
+        let typo = r#"{"bands":[{"upper":"80","pionts":"0"}]}"#;
+        assert!(serde_json::from_str::<Mapping>(typo).is_err());
+    }
+}

@@ -1,0 +1,27 @@
+//! Scoring: turning a customer's figures into a score, a grade and a credit recommendation
+//! with a rationale for every step. A model is data ([`model::ScoringModel`]); the engine
+//! ([`engine::assess`]) is a pure function of a model and a snapshot, so any past grade can be
+//! reproduced and every rule is tested without a server.
+
+pub mod assessment;
+pub mod engine;
+pub mod input;
+pub mod knockout;
+pub mod mapping;
+pub mod model;
+pub mod policy;
+pub mod rationale;
+pub mod validate;
+
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod properties;
+
+pub use assessment::Assessment;
+pub use engine::assess;
+pub use model::ScoringModel;
+pub use rationale::Locale;
+pub use validate::{ModelProblem, validate};
