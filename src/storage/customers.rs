@@ -116,20 +116,25 @@ impl Store {
     }
 
     pub async fn get_customer(&self, id: CustomerId) -> Result<Customer, StorageError> {
-        load(self.reader()?, id).await
+        let txn = self.begin_read().await?;
+        let found = load(&txn, id).await?;
+        txn.commit().await?;
+        Ok(found)
     }
 
     pub async fn find_customer_by_external_id(
         &self,
         external_id: &str,
     ) -> Result<Customer, StorageError> {
-        let db = self.reader()?;
+        let txn = self.begin_read().await?;
         let row = customer::Entity::find()
             .filter(customer::Column::ExternalId.eq(external_id))
-            .one(db)
+            .one(&txn)
             .await?
             .ok_or(StorageError::NotFound { what: "customer" })?;
-        with_labels(db, row).await
+        let found = with_labels(&txn, row).await?;
+        txn.commit().await?;
+        Ok(found)
     }
 
     /// Customers matching `filter` in registration order, starting after `after`.
@@ -139,7 +144,7 @@ impl Store {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Page<Customer>, StorageError> {
-        let db = self.reader()?;
+        let txn = self.begin_read().await?;
         let mut query = customer::Entity::find().filter(filter_condition(filter));
         if let Some(after) = after {
             query = query.filter(customer::Column::Id.gt(after.to_string()));
@@ -147,11 +152,12 @@ impl Store {
         let rows = query
             .order_by_asc(customer::Column::Id)
             .limit(limit + 1)
-            .all(db)
+            .all(&txn)
             .await?;
         let page = Page::from_overfetch(rows, limit);
         let ids: Vec<String> = page.items.iter().map(|row| row.id.clone()).collect();
-        let labels = labels_of(db, &ids).await?;
+        let labels = labels_of(&txn, &ids).await?;
+        txn.commit().await?;
         let items = page
             .items
             .into_iter()

@@ -18,8 +18,8 @@ use std::{
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
+    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -105,6 +105,25 @@ impl Store {
             return Err(StorageError::Unavailable(None));
         }
         Ok(&self.db)
+    }
+
+    /// Starts a read of several statements that must see one state of the database (a
+    /// customer row and its labels): REPEATABLE READ and read-only on PostgreSQL, whose default
+    /// gives each statement its own snapshot; a plain transaction on SQLite, where a reader in
+    /// WAL mode keeps one snapshot until it ends.
+    async fn begin_read(&self) -> Result<DatabaseTransaction, StorageError> {
+        let db = self.reader()?;
+        let txn = match self.backend() {
+            DbBackend::Postgres => {
+                db.begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await?
+            }
+            _ => db.begin().await?,
+        };
+        Ok(txn)
     }
 
     /// Starts a write transaction. On SQLite it begins IMMEDIATE: it takes the write lock at
