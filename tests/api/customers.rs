@@ -58,6 +58,17 @@ pub(crate) async fn create(app: &TestApp, customer: Customer) -> Customer {
         .into_inner()
 }
 
+async fn get_by_name(app: &TestApp, name: &str) -> Customer {
+    app.customers
+        .clone()
+        .get_customer(GetCustomerRequest {
+            key: Some(Key::Name(name.to_owned())),
+        })
+        .await
+        .expect("the customer is found")
+        .into_inner()
+}
+
 async fn list(
     app: &TestApp,
     request: ListCustomersRequest,
@@ -211,15 +222,7 @@ async fn a_create_with_bad_fields_names_every_bad_field(app: TestApp) {
 async fn a_customer_is_found_by_name_and_by_external_id(app: TestApp) {
     let created = create(&app, customer("machinery")).await;
 
-    let by_name = app
-        .customers
-        .clone()
-        .get_customer(GetCustomerRequest {
-            key: Some(Key::Name(created.name.clone())),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let by_name = get_by_name(&app, &created.name).await;
     let by_external_id = app
         .customers
         .clone()
@@ -463,15 +466,7 @@ async fn an_update_with_a_stale_etag_is_aborted_and_changes_nothing(app: TestApp
         .unwrap_err();
     assert_eq!(stale.code(), Code::Aborted);
 
-    let stored = app
-        .customers
-        .clone()
-        .get_customer(GetCustomerRequest {
-            key: Some(Key::Name(created.name.clone())),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = get_by_name(&app, &created.name).await;
     assert_eq!(stored, first);
 }
 
@@ -657,15 +652,7 @@ async fn an_external_id_cannot_move_to_a_customer_while_another_holds_it(app: Te
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
 
-    let unchanged = app
-        .customers
-        .clone()
-        .get_customer(GetCustomerRequest {
-            key: Some(Key::Name(other.name.clone())),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let unchanged = get_by_name(&app, &other.name).await;
     assert_eq!(unchanged, other);
 }
 
