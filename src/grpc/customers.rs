@@ -121,7 +121,7 @@ impl CustomerService for CustomerApi {
         }))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
     async fn update_customer(
         &self,
         request: Request<pb::UpdateCustomerRequest>,
@@ -149,11 +149,12 @@ impl CustomerService for CustomerApi {
         let (Some(id), Some(expected), Some(change)) = (id, expected, change) else {
             return Err(invalid_argument("customer", "is invalid"));
         };
+        record_customer(id);
         let updated = self.store.update_customer(id, expected, change).await?;
         Ok(Response::new(customer_to_proto(&updated)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
     async fn delete_customer(
         &self,
         request: Request<pb::DeleteCustomerRequest>,
@@ -162,7 +163,7 @@ impl CustomerService for CustomerApi {
         self.set_deleted(&request.name, &request.etag, true).await
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
     async fn undelete_customer(
         &self,
         request: Request<pb::UndeleteCustomerRequest>,
@@ -186,12 +187,19 @@ impl CustomerApi {
         let (Some(id), Some(expected)) = (id, expected) else {
             return Err(invalid_argument("name", "is invalid"));
         };
+        record_customer(id);
         let changed = self
             .store
             .set_customer_deleted(id, expected, deleted)
             .await?;
         Ok(Response::new(customer_to_proto(&changed)))
     }
+}
+
+/// Names the customer a call is about on the call's span (its server-assigned id, never
+/// personal data), so every log line of the call carries it.
+pub(super) fn record_customer(id: CustomerId) {
+    tracing::Span::current().record("customer", tracing::field::display(id));
 }
 
 /// The filters of a list, as the page token's fingerprint sees them.

@@ -6,6 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert::{date_from_proto, date_to_proto, money_from_proto, money_to_proto, timestamp},
+    customers::record_customer,
     names::{figures_name, parse_customer_name},
     pagination,
     request_id::request_id,
@@ -38,7 +39,7 @@ impl FiguresApi {
 
 #[tonic::async_trait]
 impl FiguresService for FiguresApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
     async fn record_figures(
         &self,
         request: Request<pb::RecordFiguresRequest>,
@@ -58,11 +59,12 @@ impl FiguresService for FiguresApi {
         let (Some(customer), Some(snapshot)) = (customer, snapshot) else {
             return Err(invalid_argument("figures", "is invalid"));
         };
+        record_customer(customer);
         let recorded = self
             .store
             .record_figures(customer, snapshot, request.supersede, request_id.as_deref())
             .await?;
-        tracing::info!(customer = %customer, revision = recorded.revision, "figures recorded");
+        tracing::info!(revision = recorded.revision, "figures recorded");
         Ok(Response::new(figures_to_proto(&recorded)))
     }
 
