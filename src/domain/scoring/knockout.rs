@@ -28,7 +28,11 @@ pub struct Condition {
     pub op: Comparison,
     /// What the input is compared with: a number for numeric inputs, a category name
     /// ("D", "false", "3") for categories; absent for `is_missing`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::number::scalar_text"
+    )]
     pub value: Option<String>,
 }
 

@@ -19,8 +19,13 @@ pub enum Mapping {
     Curve(Vec<CurvePoint>),
     /// Points per category ("AAA", "true", "3"); `default` for any other key, or missing.
     Lookup {
+        #[serde(with = "super::number::map")]
         entries: BTreeMap<String, Decimal>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "super::number::option"
+        )]
         default: Option<Decimal>,
     },
 }
@@ -30,12 +35,21 @@ pub enum Mapping {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Band {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::number::option"
+    )]
     pub lower: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::number::option"
+    )]
     pub upper: Option<Decimal>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub upper_inclusive: bool,
+    #[serde(with = "super::number")]
     pub points: Decimal,
 }
 
@@ -43,7 +57,9 @@ pub struct Band {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CurvePoint {
+    #[serde(with = "super::number")]
     pub x: Decimal,
+    #[serde(with = "super::number")]
     pub points: Decimal,
 }
 
@@ -315,10 +331,12 @@ mod tests {
 
     #[test]
     fn a_mapping_reads_back_from_its_document_form() {
-        let json = r#"{"bands":[{"upper":"80","points":"0"},{"lower":"80","upper":"100","upper_inclusive":true,"points":"100"}]}"#;
+        let json = r#"{"bands":[{"upper":80,"points":0},{"lower":80,"upper":100,"upper_inclusive":true,"points":100}]}"#;
         let mapping: Mapping = serde_json::from_str(json).unwrap();
         assert_eq!(serde_json::to_string(&mapping).unwrap(), json);
-        let typo = r#"{"bands":[{"upper":"80","pionts":"0"}]}"#;
+        let quoted = r#"{"bands":[{"upper":"80","points":"0"},{"lower":"80","upper":"100","upper_inclusive":true,"points":"100"}]}"#;
+        assert_eq!(serde_json::from_str::<Mapping>(quoted).unwrap(), mapping);
+        let typo = r#"{"bands":[{"upper":80,"pionts":0}]}"#;
         assert!(serde_json::from_str::<Mapping>(typo).is_err());
     }
 }

@@ -4,15 +4,19 @@
 //! reproduced and every rule is tested without a server.
 
 pub mod assessment;
+pub mod document;
 pub mod engine;
 pub mod input;
 pub mod knockout;
 pub mod mapping;
 pub mod model;
+mod number;
 pub mod policy;
 pub mod rationale;
 pub mod validate;
 
+#[cfg(test)]
+mod defaults_tests;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]
@@ -21,6 +25,7 @@ mod fixture;
 mod properties;
 
 pub use assessment::Assessment;
+pub use document::{DocumentError, default_models};
 pub use engine::assess;
 pub use model::ScoringModel;
 pub use rationale::Locale;

@@ -36,6 +36,7 @@ pub struct Criterion {
     pub key: String,
     pub input: Input,
     /// Share of the total, in percent; a model's weights sum to 100.
+    #[serde(with = "super::number")]
     pub weight_percent: Decimal,
     pub mapping: Mapping,
     /// What a missing input (or one the mapping does not cover) counts as.
@@ -51,7 +52,10 @@ pub enum MissingPolicy {
     /// No points: absence counts against the customer.
     Zero,
     /// Fixed points, neither reward nor penalty.
-    Neutral { points: Decimal },
+    Neutral {
+        #[serde(with = "super::number")]
+        points: Decimal,
+    },
     /// Leave the criterion out and scale the other weights back up to 100 %.
     Drop,
 }
@@ -61,6 +65,7 @@ pub enum MissingPolicy {
 #[serde(deny_unknown_fields)]
 pub struct GradeThreshold {
     pub grade: String,
+    #[serde(with = "super::number")]
     pub min_score: Decimal,
 }
 

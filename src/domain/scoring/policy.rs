@@ -22,12 +22,22 @@ pub struct GradePolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreditLimitRule {
+    #[serde(with = "super::number")]
     pub months_of_purchases: Decimal,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::number::option"
+    )]
     pub cap_percent_of_net_assets: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::number::option"
+    )]
     pub cap_percent_of_revenue: Option<Decimal>,
     /// The limit is a multiple of this amount (1000 gives 249000, not 249999.99).
+    #[serde(with = "super::number")]
     pub round_down_to: Decimal,
 }
 
