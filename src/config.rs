@@ -27,6 +27,21 @@ pub enum Command {
     /// Read an API key's secret from standard input and print the SHA-256 hash to put in
     /// CUSTGRADE_API_KEYS (the secret itself is never stored).
     HashKey,
+    /// Work with scoring model documents offline.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Check a model document (YAML, or JSON when the name ends in .json) with the checks and
+    /// messages the server uses; exits 1 when it has problems.
+    Validate {
+        /// The document to check.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]

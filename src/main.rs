@@ -5,7 +5,7 @@ use std::{io::BufRead, process::ExitCode};
 
 use clap::Parser;
 use custgrade::{
-    config::{Cli, Command},
+    config::{Cli, Command, ModelCommand},
     grpc::auth::hash_secret,
     startup::Application,
     telemetry,
@@ -16,6 +16,17 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::HashKey => hash_key(),
+        Command::Model {
+            command: ModelCommand::Validate { file },
+        } => {
+            let report = custgrade::model_file::check(&file);
+            print!("{}", report.text);
+            if report.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Command::Serve => {
             telemetry::init(cli.settings.log_format, &cli.settings.log_filter);
             match serve(cli.settings).await {
