@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::{grpc::auth::ApiKeys, storage::StoreOptions};
+use crate::{domain::scoring::Locale, grpc::auth::ApiKeys, storage::StoreOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,6 +42,29 @@ pub enum ModelCommand {
         /// The document to check.
         file: std::path::PathBuf,
     },
+    /// Grade sample figures with a model document, without a server or database, and print
+    /// the rationale table.
+    Assess {
+        /// The model document (YAML, or JSON when the name ends in .json).
+        file: std::path::PathBuf,
+        /// A JSON object of inputs named like the `Figures` fields, money as decimal strings,
+        /// e.g. {"sales_last_12_months": "3000000", "on_time_payment_rate_percent": 96}.
+        figures: std::path::PathBuf,
+        /// The figures' as-of date, YYYY-MM-DD.
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        /// The language of the table: `en` or `zh-CN`.
+        #[arg(long, default_value = "en", value_parser = parse_locale)]
+        locale: Locale,
+    },
+}
+
+fn parse_locale(tag: &str) -> Result<Locale, String> {
+    match tag {
+        "en" => Ok(Locale::En),
+        "zh-CN" | "zh" => Ok(Locale::ZhCn),
+        other => Err(format!("unknown locale {other:?}: use en or zh-CN")),
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]

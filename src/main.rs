@@ -16,10 +16,16 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::HashKey => hash_key(),
-        Command::Model {
-            command: ModelCommand::Validate { file },
-        } => {
-            let report = custgrade::model_file::check(&file);
+        Command::Model { command } => {
+            let report = match command {
+                ModelCommand::Validate { file } => custgrade::model_file::check(&file),
+                ModelCommand::Assess {
+                    file,
+                    figures,
+                    as_of,
+                    locale,
+                } => custgrade::model_file::assess_sample(&file, &figures, as_of, locale),
+            };
             print!("{}", report.text);
             if report.valid {
                 ExitCode::SUCCESS

@@ -80,3 +80,61 @@ fn a_missing_file_fails_with_a_message() {
     assert!(!ok);
     assert!(out.contains("cannot read the file"), "{out}");
 }
+
+/// Runs `custgrade model assess MODEL FIGURES --as-of DATE --locale LOCALE`.
+fn assess(model: &Path, figures: &Path, locale: &str) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_custgrade"))
+        .args(["model", "assess"])
+        .arg(model)
+        .arg(figures)
+        .args(["--as-of", "2026-09-30", "--locale", locale])
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_example_customer_is_graded_a_with_the_hand_computed_total() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (ok, out) = assess(
+        &root.join("models/existing-customers.yaml"),
+        &root.join("models/examples/existing-customer.json"),
+        "en",
+    );
+    assert!(ok, "{out}");
+    // From the bands of models/existing-customers.yaml: 25 + 12 + 18 + 12.75 + 10 + 9 + 3.65.
+    assert!(out.contains("90.40"), "{out}");
+    assert!(out.contains("2026-09-30"), "{out}");
+}
+
+#[test]
+fn the_table_can_be_read_in_chinese() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (ok, out) = assess(
+        &root.join("models/existing-customers.yaml"),
+        &root.join("models/examples/existing-customer.json"),
+        "zh-CN",
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("90.40"), "{out}");
+    assert!(
+        out.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{out}"
+    );
+}
+
+#[test]
+fn figures_that_are_not_json_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (ok, out) = assess(
+        &root.join("models/existing-customers.yaml"),
+        &write(&dir, "figures.json", "sales: lots"),
+        "en",
+    );
+    assert!(!ok);
+    assert!(out.contains("figures.json"), "{out}");
+}

@@ -6,6 +6,7 @@
 pub mod assessment;
 pub mod document;
 pub mod engine;
+pub mod explain;
 pub mod input;
 pub mod knockout;
 pub mod mapping;
@@ -27,6 +28,7 @@ mod properties;
 pub use assessment::Assessment;
 pub use document::{DocumentError, default_models};
 pub use engine::assess;
+pub use explain::explain;
 pub use model::ScoringModel;
 pub use rationale::Locale;
 pub use validate::{ModelProblem, validate};

@@ -153,7 +153,8 @@ fn interval(band: &Band) -> String {
     format!("{lower}, {upper}")
 }
 
-fn value_text(input: Input, value: &InputValue, locale: Locale) -> String {
+/// An input's value as a person reads it: the number with its unit, or the category.
+pub(super) fn value_text(input: Input, value: &InputValue, locale: Locale) -> String {
     match value {
         InputValue::Number(number) => format!("{}{}", plain(*number), input.unit(locale)),
         InputValue::Category(name) => match (name.as_str(), locale) {
@@ -167,12 +168,12 @@ fn value_text(input: Input, value: &InputValue, locale: Locale) -> String {
 }
 
 /// Without trailing zeros: 80, 47.5, 17.65.
-fn plain(number: Decimal) -> String {
+pub(super) fn plain(number: Decimal) -> String {
     number.normalize().to_string()
 }
 
 /// Always two decimals: 12.00.
-fn two_decimals(number: Decimal) -> String {
+pub(super) fn two_decimals(number: Decimal) -> String {
     format!("{number:.2}")
 }
 
