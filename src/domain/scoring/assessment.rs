@@ -73,12 +73,23 @@ pub enum MissingTreatment {
     Dropped,
 }
 
-/// A knock-out that fired, described in the assessment's language.
+/// A knock-out that fired, with its description in every language, so the assessment can be
+/// explained in any of them later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FiredKnockOut {
     pub key: String,
-    pub description: String,
+    pub description_en: String,
+    pub description_zh: String,
     pub effect: Effect,
+}
+
+impl FiredKnockOut {
+    pub fn description(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::En => &self.description_en,
+            Locale::ZhCn => &self.description_zh,
+        }
+    }
 }
 
 /// A criterion that cost points, and how many of its maximum it lost.

@@ -70,10 +70,8 @@ pub fn assess(model: &ScoringModel, snapshot: &FiguresSnapshot, locale: Locale) 
         .filter(|rule| rule.fires(|input| input.value(figures)))
         .map(|rule| FiredKnockOut {
             key: rule.key.clone(),
-            description: match locale {
-                Locale::En => rule.description_en.clone(),
-                Locale::ZhCn => rule.description_zh.clone(),
-            },
+            description_en: rule.description_en.clone(),
+            description_zh: rule.description_zh.clone(),
             effect: rule.effect.clone(),
         })
         .collect();

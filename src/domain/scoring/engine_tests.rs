@@ -467,16 +467,19 @@ fn missing_inputs_say_which_policy_applied_in_both_languages() {
 }
 
 #[test]
-fn knock_outs_are_described_in_the_assessment_language() {
+fn a_fired_knock_out_carries_its_description_in_both_languages() {
     let figures = FigureSet {
         financial_statements_provided: None,
         ..good_figures()
     };
-    let en = assess(&model(), &snapshot(figures.clone()), Locale::En);
-    let zh = assess(&model(), &snapshot(figures), Locale::ZhCn);
-    assert_eq!(en.knock_outs[0].description, "no_financial_statements (en)");
+    let assessment = assess(&model(), &snapshot(figures), Locale::En);
+    let fired = &assessment.knock_outs[0];
     assert_eq!(
-        zh.knock_outs[0].description,
+        fired.description(Locale::En),
+        "no_financial_statements (en)"
+    );
+    assert_eq!(
+        fired.description(Locale::ZhCn),
         "no_financial_statements（中文）"
     );
 }

@@ -18,8 +18,7 @@ use super::{
 /// Renders `assessment` as a report in `locale`, the same text every time.
 ///
 /// The per-criterion sentences are re-worded in `locale` when it is not the assessment's own;
-/// knock-out descriptions are stored in the assessment's locale only, so in another locale a
-/// fired knock-out is named by its key.
+/// knock-out descriptions are stored in every language.
 pub fn explain(assessment: &Assessment, locale: Locale) -> String {
     let words = Words::of(locale);
     let mut report: Vec<String> = header(assessment, locale, &words);
@@ -356,11 +355,10 @@ fn knock_outs(assessment: &Assessment, locale: Locale, words: &Words) -> Vec<Str
     let mut lines = vec![words.knock_outs.to_owned()];
     for fired in &assessment.knock_outs {
         let effect = effect_text(&fired.effect, locale);
-        let line = match (locale == assessment.locale, locale) {
-            (true, Locale::En) => format!("  - {}: {} ({effect})", fired.key, fired.description),
-            (true, Locale::ZhCn) => format!("  - {}：{}（{effect}）", fired.key, fired.description),
-            (false, Locale::En) => format!("  - {} ({effect})", fired.key),
-            (false, Locale::ZhCn) => format!("  - {}（{effect}）", fired.key),
+        let description = fired.description(locale);
+        let line = match locale {
+            Locale::En => format!("  - {}: {description} ({effect})", fired.key),
+            Locale::ZhCn => format!("  - {}：{description}（{effect}）", fired.key),
         };
         lines.push(line);
     }

@@ -170,7 +170,7 @@ fn knock_outs_and_a_blocked_credit_limit_appear_with_their_reasons() {
         assessment.grade, assessment.grade_before_knock_outs
     );
     for fired in &assessment.knock_outs {
-        assert!(english.contains(&fired.description), "{english}");
+        assert!(english.contains(fired.description(Locale::En)), "{english}");
     }
     for expected in [
         grade.as_str(),
@@ -183,8 +183,15 @@ fn knock_outs_and_a_blocked_credit_limit_appear_with_their_reasons() {
         assert!(english.contains(expected), "{expected} in {english}");
     }
     let chinese = explain(&assessment, Locale::ZhCn);
+    for fired in &assessment.knock_outs {
+        assert!(
+            chinese.contains(fired.description(Locale::ZhCn)),
+            "{chinese}"
+        );
+    }
     for expected in [
-        "  - rating_d（停止授信）",
+        "  - rating_d：",
+        "（停止授信）",
         "信用额度：0（否决规则 rating_d 停止授信）",
     ] {
         assert!(chinese.contains(expected), "{expected} in {chinese}");
