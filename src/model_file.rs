@@ -27,30 +27,18 @@ impl Report {
 
 /// Reads `path` as YAML, or as JSON when it ends in `.json`, and reports every problem.
 pub fn check(path: &Path) -> Report {
-    let model = match read_model(path) {
-        Ok(model) => model,
-        Err(report) => return report,
-    };
-    let shown = path.display();
-    let problems = validate(&model);
-    let mut report = String::new();
-    if problems.is_empty() {
-        let _ = writeln!(
-            report,
-            "{shown}: valid: {} version {} with {} criteria",
-            model.name,
-            model.version,
-            model.criteria.len()
-        );
-    } else {
-        let _ = writeln!(report, "{shown}: {} problem(s):", problems.len());
-        for problem in &problems {
-            let _ = writeln!(report, "  {problem}");
-        }
-    }
-    Report {
-        text: report,
-        valid: problems.is_empty(),
+    match read_valid_model(path) {
+        Ok(model) => Report {
+            text: format!(
+                "{}: valid: {} version {} with {} criteria\n",
+                path.display(),
+                model.name,
+                model.version,
+                model.criteria.len()
+            ),
+            valid: true,
+        },
+        Err(report) => report,
     }
 }
 
@@ -63,14 +51,10 @@ pub fn assess_sample(
     as_of: NaiveDate,
     locale: Locale,
 ) -> Report {
-    let model = match read_model(model_path) {
+    let model = match read_valid_model(model_path) {
         Ok(model) => model,
         Err(report) => return report,
     };
-    let problems = validate(&model);
-    if !problems.is_empty() {
-        return check(model_path);
-    }
     let shown = figures_path.display();
     let figures: FigureSet = match std::fs::read_to_string(figures_path)
         .map_err(|error| format!("cannot read the file: {error}"))
@@ -89,6 +73,20 @@ pub fn assess_sample(
         text: explain(&assess(&model, &snapshot, locale), locale),
         valid: true,
     }
+}
+
+/// The model document at `path` if it can be published, or the report listing every problem.
+fn read_valid_model(path: &Path) -> Result<ScoringModel, Report> {
+    let model = read_model(path)?;
+    let problems = validate(&model);
+    if problems.is_empty() {
+        return Ok(model);
+    }
+    let mut text = format!("{}: {} problem(s):\n", path.display(), problems.len());
+    for problem in &problems {
+        let _ = writeln!(text, "  {problem}");
+    }
+    Err(Report::failed(text))
 }
 
 /// The model document at `path`, or the report that says why it is not one.

@@ -14,7 +14,7 @@ use sea_orm::{
 use super::{
     StorageError, Store,
     entities::{customer, customer_label},
-    idempotency::RequestKey,
+    idempotency::{RequestKey, concurrent_result},
     now,
 };
 use crate::domain::customer::{Customer, CustomerId, CustomerKind, CustomerProfile, ProfileChange};
@@ -70,11 +70,8 @@ impl Store {
         match self.try_create_customer(&profile, key.as_ref()).await {
             Err(error) if error.is_conflict() => {
                 // A concurrent call with the same request id may have won the race.
-                let Some(key) = key else { return Err(error) };
-                match key.earlier_result(self.reader()?).await? {
-                    Some(id) => self.get_customer(parse_id(&id)?).await,
-                    None => Err(error),
-                }
+                let id = concurrent_result(key.as_ref(), error, self.reader()?).await?;
+                self.get_customer(parse_id(&id)?).await
             }
             other => other,
         }

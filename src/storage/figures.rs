@@ -11,7 +11,7 @@ use super::{
     StorageError, Store,
     customers::{Page, load, load_for_update},
     entities::figures,
-    idempotency::RequestKey,
+    idempotency::{RequestKey, concurrent_result},
     now,
 };
 use crate::domain::{
@@ -41,11 +41,8 @@ impl Store {
             .await
         {
             Err(error) if error.is_conflict() => {
-                let Some(key) = key else { return Err(error) };
-                match key.earlier_result(self.reader()?).await? {
-                    Some(row_id) => load_revision(self.reader()?, &row_id).await,
-                    None => Err(error),
-                }
+                let row_id = concurrent_result(key.as_ref(), error, self.reader()?).await?;
+                load_revision(self.reader()?, &row_id).await
             }
             other => other,
         }

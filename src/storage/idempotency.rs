@@ -67,3 +67,16 @@ impl<'a> RequestKey<'a> {
         Ok(())
     }
 }
+
+/// After a create-like write failed with `conflict`: the id of what a concurrent call with
+/// the same request id made, when that is what the write collided with; else the conflict.
+pub async fn concurrent_result(
+    key: Option<&RequestKey<'_>>,
+    conflict: StorageError,
+    db: &impl ConnectionTrait,
+) -> Result<String, StorageError> {
+    let Some(key) = key else {
+        return Err(conflict);
+    };
+    key.earlier_result(db).await?.ok_or(conflict)
+}
