@@ -10,6 +10,7 @@ const PROTO_ROOT: &str = "proto";
 /// Our services, plus the error details they send, so that reflection clients such as grpcurl
 /// can decode a `google.rpc.BadRequest`.
 const CONTRACT: &[&str] = &[
+    "proto/custgrade/v1/assessment.proto",
     "proto/custgrade/v1/customer.proto",
     "proto/custgrade/v1/figures.proto",
     "proto/google/rpc/error_details.proto",

@@ -1,7 +1,7 @@
 //! Configuration: command-line flags, each also settable from an environment variable, with
 //! defaults that serve on an embedded SQLite file so `cargo run` works with no set-up.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, str::FromStr, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -54,17 +54,9 @@ pub enum ModelCommand {
         #[arg(long)]
         as_of: chrono::NaiveDate,
         /// The language of the table: `en` or `zh-CN`.
-        #[arg(long, default_value = "en", value_parser = parse_locale)]
+        #[arg(long, default_value = "en", value_parser = Locale::from_str)]
         locale: Locale,
     },
-}
-
-fn parse_locale(tag: &str) -> Result<Locale, String> {
-    match tag {
-        "en" => Ok(Locale::En),
-        "zh-CN" | "zh" => Ok(Locale::ZhCn),
-        other => Err(format!("unknown locale {other:?}: use en or zh-CN")),
-    }
 }
 
 #[derive(Debug, Clone, clap::Args)]

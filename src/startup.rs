@@ -10,12 +10,15 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
     config::Settings,
+    domain::scoring::{DocumentError, ScoringModel, default_models},
     grpc::{
-        access_log::AccessLogLayer, auth::AuthLayer, customers::CustomerApi, figures::FiguresApi,
+        access_log::AccessLogLayer, assessments::AssessmentApi, auth::AuthLayer,
+        customers::CustomerApi, figures::FiguresApi,
     },
     proto::{
         FILE_DESCRIPTOR_SET,
         custgrade::v1::{
+            assessment_service_server::AssessmentServiceServer,
             customer_service_server::CustomerServiceServer,
             figures_service_server::FiguresServiceServer,
         },
@@ -28,6 +31,7 @@ const SERVICES: &[&str] = &[
     "",
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
     <FiguresServiceServer<FiguresApi> as NamedService>::NAME,
+    <AssessmentServiceServer<AssessmentApi> as NamedService>::NAME,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,8 @@ pub enum StartupError {
     },
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    #[error("default scoring models: {0}")]
+    DefaultModels(#[from] DocumentError),
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("serving: {0}")]
@@ -49,6 +55,8 @@ pub struct Application {
     listener: TcpListener,
     store: Store,
     settings: Settings,
+    /// Published on first start, when the database has no model yet.
+    default_models: [ScoringModel; 2],
 }
 
 impl Application {
@@ -63,6 +71,7 @@ impl Application {
             listener,
             store,
             settings,
+            default_models: default_models()?,
         })
     }
 
@@ -80,6 +89,7 @@ impl Application {
         set_health(&health, ServingStatus::NotServing).await;
         let monitor = tokio::spawn(watch_database(
             self.store.clone(),
+            self.default_models.clone(),
             health.clone(),
             self.settings.health_check_interval,
         ));
@@ -105,6 +115,9 @@ impl Application {
                 self.store.clone(),
             )))
             .add_service(FiguresServiceServer::new(FiguresApi::new(
+                self.store.clone(),
+            )))
+            .add_service(AssessmentServiceServer::new(AssessmentApi::new(
                 self.store.clone(),
             )))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {
@@ -159,15 +172,20 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// Keeps health true to the database: applies migrations as soon as the database can be
-/// reached, then checks it every `interval` and reports SERVING or NOT_SERVING.
-async fn watch_database(store: Store, health: HealthReporter, interval: Duration) {
+/// Keeps health true to the database: prepares it (migrations, default models) as soon as it
+/// can be reached, then checks it every `interval` and reports SERVING or NOT_SERVING.
+async fn watch_database(
+    store: Store,
+    defaults: [ScoringModel; 2],
+    health: HealthReporter,
+    interval: Duration,
+) {
     let mut serving = false;
     loop {
         let reachable = if store.is_schema_ready() {
             store.ping().await
         } else {
-            store.migrate().await
+            store.prepare(&defaults).await
         };
         match (reachable, serving) {
             (Ok(()), false) => {

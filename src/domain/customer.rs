@@ -21,14 +21,7 @@ impl CustomerId {
 
     /// The `{customer}` segment of `customers/{customer}`, as stored and as exposed.
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        // Only the hyphenated lowercase form is accepted, so one customer has one name.
-        let is_canonical = raw.len() == 36 && raw == raw.to_ascii_lowercase();
-        match Uuid::try_parse(raw) {
-            Ok(uuid) if is_canonical => Ok(Self(uuid)),
-            _ => Err(InvalidValue::new(
-                "must be a customer id as returned by the server (a lowercase uuid)",
-            )),
-        }
+        super::invalid::canonical_uuid(raw, "a customer id").map(Self)
     }
 }
 

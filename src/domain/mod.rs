@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod figures;
+pub mod grading;
 pub mod invalid;
 pub mod scoring;
 

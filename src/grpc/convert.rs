@@ -18,6 +18,15 @@ pub fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
+/// A point in time within the years 1-9999 that `google.protobuf.Timestamp` allows.
+pub fn timestamp_from_proto(time: &prost_types::Timestamp) -> Result<DateTime<Utc>, InvalidValue> {
+    u32::try_from(time.nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(time.seconds, nanos))
+        .filter(|time| (1..=9999).contains(&chrono::Datelike::year(time)))
+        .ok_or_else(|| InvalidValue::new("must be a valid timestamp between years 1 and 9999"))
+}
+
 pub fn date_to_proto(date: NaiveDate) -> Date {
     use chrono::Datelike;
     Date {
@@ -95,6 +104,15 @@ mod tests {
         assert!(money_from_proto(&money(1, -1)).is_err());
         assert!(money_from_proto(&money(-1, -500_000_000)).is_ok());
         assert!(money_from_proto(&money(0, 1_000_000_000)).is_err());
+    }
+
+    #[test]
+    fn timestamps_out_of_range_are_refused() {
+        let at = |seconds, nanos| timestamp_from_proto(&prost_types::Timestamp { seconds, nanos });
+        assert!(at(1_790_000_000, 5).is_ok());
+        assert!(at(0, -1).is_err());
+        assert!(at(0, 1_000_000_000).is_err());
+        assert!(at(i64::MAX, 0).is_err());
     }
 
     #[test]

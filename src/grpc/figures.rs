@@ -75,10 +75,8 @@ impl FiguresService for FiguresApi {
         let request = request.into_inner();
         let mut violations = FieldViolations::default();
         let customer = violations.check("parent", parse_customer_name(&request.parent));
-        let as_of = match &request.as_of_date {
-            Some(date) => violations.check("as_of_date", date_from_proto(date).map(Some)),
-            None => Some(None),
-        };
+        let as_of =
+            violations.check_optional("as_of_date", request.as_of_date.as_ref(), date_from_proto);
         violations.finish()?;
         let (Some(customer), Some(as_of)) = (customer, as_of) else {
             return Err(invalid_argument("parent", "is invalid"));

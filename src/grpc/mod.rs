@@ -2,6 +2,7 @@
 //! codes, and the tower layers every call passes through (access log, authentication).
 
 pub mod access_log;
+pub mod assessments;
 pub mod auth;
 mod convert;
 pub mod customers;

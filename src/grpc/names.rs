@@ -1,9 +1,14 @@
-//! Resource names (`customers/{customer}`, `customers/{customer}/figures/{date}`) and etags:
-//! the identifiers a caller sees, parsed and printed in one place.
+//! Resource names (`customers/{customer}`, `customers/{customer}/figures/{date}`,
+//! `customers/{customer}/assessments/{assessment}`, `models/{model}/versions/{version}`) and
+//! etags: the identifiers a caller sees, parsed and printed in one place.
 
 use chrono::NaiveDate;
 
-use crate::domain::{InvalidValue, customer::CustomerId};
+use crate::domain::{
+    InvalidValue,
+    customer::CustomerId,
+    grading::{AssessmentId, VersionKey, validate_model_id},
+};
 
 const CUSTOMERS: &str = "customers/";
 
@@ -35,6 +40,52 @@ pub fn figures_name(
     } else {
         current
     }
+}
+
+pub fn assessment_name(customer: CustomerId, id: AssessmentId) -> String {
+    format!("{CUSTOMERS}{customer}/assessments/{id}")
+}
+
+pub fn parse_assessment_name(name: &str) -> Result<(CustomerId, AssessmentId), InvalidValue> {
+    let malformed = || {
+        InvalidValue::new(format!(
+            "must be an assessment name of the form \
+             customers/{{customer}}/assessments/{{assessment}}, got {name:?}"
+        ))
+    };
+    let (customer, id) = name
+        .strip_prefix(CUSTOMERS)
+        .and_then(|rest| rest.split_once("/assessments/"))
+        .ok_or_else(malformed)?;
+    Ok((CustomerId::parse(customer)?, AssessmentId::parse(id)?))
+}
+
+pub fn model_version_name(key: &VersionKey) -> String {
+    format!("models/{}/versions/{}", key.model, key.version)
+}
+
+pub fn parse_model_version_name(name: &str) -> Result<VersionKey, InvalidValue> {
+    let malformed = || {
+        InvalidValue::new(format!(
+            "must be a model version name of the form models/{{model}}/versions/{{version}}, \
+             got {name:?}"
+        ))
+    };
+    let (model, version) = name
+        .strip_prefix("models/")
+        .and_then(|rest| rest.split_once("/versions/"))
+        .ok_or_else(malformed)?;
+    validate_model_id(model)?;
+    let version = version
+        .parse::<i32>()
+        .ok()
+        // Only the canonical spelling (no sign, no leading zero), so one version has one name.
+        .filter(|number| *number >= 1 && number.to_string() == version)
+        .ok_or_else(malformed)?;
+    Ok(VersionKey {
+        model: model.to_owned(),
+        version,
+    })
 }
 
 /// The etag of a resource at `version`: opaque to callers, and a change of version changes it.
@@ -76,6 +127,35 @@ mod tests {
         assert_eq!(parse_etag(""), Ok(None));
         assert!(parse_etag("7").is_err());
         assert!(parse_etag("vx").is_err());
+    }
+
+    #[test]
+    fn an_assessment_name_round_trips_and_needs_both_ids() {
+        let customer = CustomerId::generate();
+        let id = AssessmentId::generate();
+        let name = assessment_name(customer, id);
+        assert_eq!(parse_assessment_name(&name), Ok((customer, id)));
+        assert!(parse_assessment_name(&format!("customers/{customer}/assessments/")).is_err());
+        assert!(parse_assessment_name(&format!("customers/{customer}/figures/{id}")).is_err());
+    }
+
+    #[test]
+    fn a_model_version_name_round_trips_and_refuses_other_numbers() {
+        let key = VersionKey {
+            model: "existing-customers".to_owned(),
+            version: 12,
+        };
+        assert_eq!(parse_model_version_name(&model_version_name(&key)), Ok(key));
+        for bad in [
+            "models/existing-customers/versions/0",
+            "models/existing-customers/versions/01",
+            "models/existing-customers/versions/+1",
+            "models/existing-customers/versions/x",
+            "models/Existing/versions/1",
+            "existing-customers/versions/1",
+        ] {
+            assert!(parse_model_version_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

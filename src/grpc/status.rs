@@ -62,6 +62,20 @@ impl FieldViolations {
         }
     }
 
+    /// Parses an optional field: `Some(None)` when it is unset, `Some(Some(value))` when it
+    /// is valid, `None` (and a violation under `field`) when it is not.
+    pub fn check_optional<T, U>(
+        &mut self,
+        field: &str,
+        raw: Option<T>,
+        parse: impl FnOnce(T) -> Result<U, InvalidValue>,
+    ) -> Option<Option<U>> {
+        match raw {
+            Some(raw) => self.check(field, parse(raw)).map(Some),
+            None => Some(None),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -50,6 +50,21 @@ impl<T> Page<T> {
         items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Self { items, has_more }
     }
+
+    /// The same page with every item converted, or the first conversion's error.
+    pub(super) fn try_map<U, E>(
+        self,
+        convert: impl FnMut(T) -> Result<U, E>,
+    ) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self
+                .items
+                .into_iter()
+                .map(convert)
+                .collect::<Result<_, _>>()?,
+            has_more: self.has_more,
+        })
+    }
 }
 
 /// What a condition on a customer's etag expects: `None` means unconditional.
@@ -155,15 +170,7 @@ impl Store {
         let ids: Vec<String> = page.items.iter().map(|row| row.id.clone()).collect();
         let labels = labels_of(&txn, &ids).await?;
         txn.commit().await?;
-        let items = page
-            .items
-            .into_iter()
-            .map(|row| to_domain(row, &labels))
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            has_more: page.has_more,
-        })
+        page.try_map(|row| to_domain(row, &labels))
     }
 
     /// Applies `change` to a live customer whose version is still `expected`.

@@ -115,15 +115,7 @@ impl Store {
     ) -> Result<RecordedFigures, StorageError> {
         let db = self.reader()?;
         load(db, customer).await?;
-        let mut query = figures::Entity::find()
-            .filter(figures::Column::CustomerId.eq(customer.to_string()))
-            .filter(figures::Column::Superseded.eq(false));
-        if let Some(as_of) = as_of {
-            query = query.filter(figures::Column::AsOfDate.lte(as_of));
-        }
-        let row = query
-            .order_by_desc(figures::Column::AsOfDate)
-            .one(db)
+        let row = current_row(db, customer, as_of)
             .await?
             .ok_or(StorageError::NotFound { what: "figures" })?;
         to_domain(row)
@@ -162,16 +154,26 @@ impl Store {
             .limit(limit + 1)
             .all(db)
             .await?;
-        let page = Page::from_overfetch(rows, limit);
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(to_domain)
-                .collect::<Result<_, _>>()?,
-            has_more: page.has_more,
-        })
+        Page::from_overfetch(rows, limit).try_map(to_domain)
     }
+}
+
+/// The customer's newest current revision, or the newest dated on or before `as_of`.
+pub(super) async fn current_row(
+    db: &impl ConnectionTrait,
+    customer: CustomerId,
+    as_of: Option<NaiveDate>,
+) -> Result<Option<figures::Model>, StorageError> {
+    let mut query = figures::Entity::find()
+        .filter(figures::Column::CustomerId.eq(customer.to_string()))
+        .filter(figures::Column::Superseded.eq(false));
+    if let Some(as_of) = as_of {
+        query = query.filter(figures::Column::AsOfDate.lte(as_of));
+    }
+    Ok(query
+        .order_by_desc(figures::Column::AsOfDate)
+        .one(db)
+        .await?)
 }
 
 fn of_date(customer: CustomerId, as_of: NaiveDate) -> Condition {
@@ -194,7 +196,7 @@ async fn load_revision(
     to_domain(row)
 }
 
-fn to_domain(row: figures::Model) -> Result<RecordedFigures, StorageError> {
+pub(super) fn to_domain(row: figures::Model) -> Result<RecordedFigures, StorageError> {
     let inputs = serde_json::from_str(&row.inputs)
         .map_err(|error| StorageError::Corrupt(format!("figures {}: {error}", row.id)))?;
     Ok(RecordedFigures {

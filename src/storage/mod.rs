@@ -1,12 +1,14 @@
 //! Storage: the database connection, migrations and the repositories, on SQLite (embedded
 //! default) or PostgreSQL (production) with one schema and one set of queries.
 
+pub mod assessments;
 pub mod customers;
 mod entities;
 pub mod error;
 pub mod figures;
 mod idempotency;
 mod migrations;
+pub mod models;
 
 use std::{
     sync::{
@@ -73,10 +75,14 @@ impl Store {
     }
 
     /// Brings the schema up to date. Safe to call again: applied migrations are skipped.
-    pub async fn migrate(&self) -> Result<(), StorageError> {
+    async fn migrate(&self) -> Result<(), StorageError> {
         migrations::Migrator::up(&self.db, None).await?;
-        self.schema_ready.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Lets calls through: the schema is up to date and the first data is in place.
+    fn mark_ready(&self) {
+        self.schema_ready.store(true, Ordering::Release);
     }
 
     pub fn is_schema_ready(&self) -> bool {
@@ -130,7 +136,13 @@ impl Store {
     /// once (waiting up to `busy_timeout`), because a deferred transaction that reads and then
     /// writes fails with "database is locked" as soon as another writer got there first.
     async fn begin_write(&self) -> Result<DatabaseTransaction, StorageError> {
-        let db = self.reader()?;
+        self.reader()?;
+        self.begin_write_unchecked().await
+    }
+
+    /// [`Self::begin_write`] before the schema is ready, for preparing the database.
+    async fn begin_write_unchecked(&self) -> Result<DatabaseTransaction, StorageError> {
+        let db = &self.db;
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()

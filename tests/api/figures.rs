@@ -631,7 +631,7 @@ on_every_backend!(
     figures_recorded_before_a_delete_stay_readable,
 );
 
-async fn delete(app: &TestApp, name: &str) {
+pub(crate) async fn delete(app: &TestApp, name: &str) {
     app.customers
         .clone()
         .delete_customer(DeleteCustomerRequest {

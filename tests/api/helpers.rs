@@ -8,6 +8,7 @@ use custgrade::{
     config::{LogFormat, Settings},
     grpc::auth::ApiKeys,
     proto::custgrade::v1::{
+        assessment_service_client::AssessmentServiceClient,
         customer_service_client::CustomerServiceClient,
         figures_service_client::FiguresServiceClient,
     },
@@ -33,6 +34,7 @@ pub struct TestApp {
     pub database_url: String,
     pub customers: CustomerServiceClient<Channel>,
     pub figures: FiguresServiceClient<Channel>,
+    pub assessments: AssessmentServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
@@ -149,6 +151,7 @@ pub async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) ->
         database_url,
         customers: CustomerServiceClient::new(channel.clone()),
         figures: FiguresServiceClient::new(channel.clone()),
+        assessments: AssessmentServiceClient::new(channel.clone()),
         health: HealthClient::new(channel.clone()),
         channel,
         stop: Some(stop),

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod assessments;
 mod auth;
 mod concurrency;
 mod customers;

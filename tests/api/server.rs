@@ -16,10 +16,11 @@ use crate::{
     helpers::{Backend, TestApp, spawn_app, spawn_app_with, start, test_settings},
 };
 
-const SERVICES: [&str; 3] = [
+const SERVICES: [&str; 4] = [
     "",
     "custgrade.v1.CustomerService",
     "custgrade.v1.FiguresService",
+    "custgrade.v1.AssessmentService",
 ];
 
 /// The services a reflection client of protocol `$version` (`v1` or `v1alpha`) is told of.
@@ -68,6 +69,7 @@ async fn every_service_reports_serving_once_the_database_is_ready(app: TestApp) 
 
 async fn reflection_lists_every_service_in_v1_and_v1alpha(app: TestApp) {
     let expected: BTreeSet<String> = [
+        "custgrade.v1.AssessmentService",
         "custgrade.v1.CustomerService",
         "custgrade.v1.FiguresService",
         "grpc.health.v1.Health",

@@ -11,6 +11,7 @@ Needs the packages in tests/python/requirements.txt.
 
 import importlib
 import os
+from decimal import Decimal
 import sys
 import tempfile
 import uuid
@@ -80,7 +81,14 @@ def run(target):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_status import rpc_status
 
-    from custgrade.v1 import customer_pb2, customer_pb2_grpc, figures_pb2, figures_pb2_grpc
+    from custgrade.v1 import (
+        assessment_pb2,
+        assessment_pb2_grpc,
+        customer_pb2,
+        customer_pb2_grpc,
+        figures_pb2,
+        figures_pb2_grpc,
+    )
 
     def date(y, m, d):
         return date_pb2.Date(year=y, month=m, day=d)
@@ -200,6 +208,31 @@ def run(target):
         check("figures.on_time_payment_rate_percent" in violations,
               f"BadRequest field violations are {violations}, want figures.on_time_payment_rate_percent")
         step(f"RecordFigures with 150 % -> INVALID_ARGUMENT, BadRequest fields {violations}")
+
+        assessments = assessment_pb2_grpc.AssessmentServiceStub(channel)
+        graded = assessments.AssessCustomer(
+            assessment_pb2.AssessCustomerRequest(parent=customer.name, locale="zh-CN",
+                                                 request_id=str(uuid.uuid4())),
+            timeout=DEADLINE,
+        )
+        check(graded.model_version == "models/existing-customers/versions/1",
+              f"graded with {graded.model_version!r}, want the existing-customers champion")
+        check(graded.figures == f"{customer.name}/figures/2026-09-30@1", f"graded {graded.figures!r}")
+        contributions = sum(Decimal(line.contribution) for line in graded.criteria)
+        check(contributions == Decimal(graded.total_score),
+              f"contributions add up to {contributions}, total is {graded.total_score}")
+        check(graded.grade in ("A", "B", "C", "D"), f"grade {graded.grade!r}")
+        check(graded.locale == "zh-CN" and all("分" in line.sentence for line in graded.criteria),
+              "sentences are not in Chinese")
+        step(f"AssessCustomer -> {graded.grade}, {graded.total_score} = sum of contributions")
+
+        report = assessments.ExplainAssessment(
+            assessment_pb2.ExplainAssessmentRequest(name=graded.name), timeout=DEADLINE)
+        check(f"Total score: {graded.total_score} of 100" in report.text, "the report lacks the score")
+        current = assessments.GetCustomerGrade(
+            assessment_pb2.GetCustomerGradeRequest(customer=customer.name), timeout=DEADLINE)
+        check(current.assessment == graded.name, f"current grade from {current.assessment!r}")
+        step("ExplainAssessment and GetCustomerGrade agree")
 
         expect_error(grpc.StatusCode.NOT_FOUND, customers.GetCustomer,
                      customer_pb2.GetCustomerRequest(name=MISSING_CUSTOMER), timeout=DEADLINE)

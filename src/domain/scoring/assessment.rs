@@ -22,6 +22,10 @@ pub struct Assessment {
     pub model_version: String,
     /// The snapshot's date: every input was read as of this day.
     pub as_of: NaiveDate,
+    /// The last day the grade holds: the snapshot's date plus the model's validity. Counted
+    /// from the figures, not from the day of grading, so old figures give a grade that is
+    /// already stale, and re-grading the same snapshot gives the same date.
+    pub valid_until: NaiveDate,
     /// The language of the sentences and knock-out descriptions.
     pub locale: Locale,
     pub criteria: Vec<CriterionResult>,
@@ -81,6 +85,20 @@ pub struct FiredKnockOut {
     pub description_en: String,
     pub description_zh: String,
     pub effect: Effect,
+}
+
+impl Assessment {
+    /// The same assessment with its sentences in `locale`. Numbers and facts are the same in
+    /// every language, so one stored assessment serves readers of any of them.
+    pub fn rendered_in(mut self, locale: Locale) -> Self {
+        if locale != self.locale {
+            for line in &mut self.criteria {
+                line.sentence = super::rationale::criterion_sentence(line, locale);
+            }
+            self.locale = locale;
+        }
+        self
+    }
 }
 
 impl FiredKnockOut {

@@ -375,3 +375,27 @@ fn a_b_prospect_gets_half_a_month_of_its_budget() {
     assert_eq!(credit.credit_limit, d("125000"));
     assert_eq!(credit.payment_terms_days, 30);
 }
+
+/// Reproducibility, the promise that a stored assessment can be re-created byte for byte from
+/// its snapshot and its published model version, today or in a year. This pins what the engine
+/// writes for the example snapshot with the default model: a change to the arithmetic, the
+/// wording or the serialized form would make stored assessments irreproducible, and fails here
+/// first. Change the pinned file only together with a plan for the assessments already stored.
+#[test]
+fn the_example_assessment_is_reproduced_byte_for_byte() {
+    let figures: FigureSet = serde_json::from_str(include_str!(
+        "../../../models/examples/existing-customer.json"
+    ))
+    .unwrap();
+    let assessment = assess(&existing(), &snapshot(figures), Locale::En);
+    let mut written = serde_json::to_string_pretty(&assessment).unwrap();
+    written.push('\n');
+    let pinned = include_str!("../../../models/examples/existing-customer.assessment.json");
+    if written != pinned {
+        eprintln!("{written}");
+    }
+    assert!(
+        written == pinned,
+        "the stored form of an assessment changed"
+    );
+}

@@ -10,6 +10,7 @@
 //! `points × effective weight / 100`. The total is the exact sum of the rounded contributions,
 //! so the rationale adds up to the total by construction.
 
+use chrono::{Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{
@@ -93,6 +94,7 @@ pub fn assess(model: &ScoringModel, snapshot: &FiguresSnapshot, locale: Locale) 
         model_name: model.name.clone(),
         model_version: model.version.clone(),
         as_of: snapshot.as_of,
+        valid_until: valid_until(snapshot.as_of, model.validity_months),
         locale,
         reason_codes: reason_codes(&criteria),
         criteria,
@@ -205,6 +207,13 @@ fn reason_codes(criteria: &[CriterionResult]) -> Vec<ReasonCode> {
     losses
 }
 
+/// `as_of` plus `months`; a day that month lacks (31 August + 1 month) becomes its last day.
+fn valid_until(as_of: NaiveDate, months: u32) -> NaiveDate {
+    as_of
+        .checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
 /// The crate's one rounding rule for points, weights and contributions.
 fn round2(number: Decimal) -> Decimal {
     number.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
@@ -235,6 +244,19 @@ mod tests {
         let weights = [d("10"), d("10"), d("10"), d("70")];
         let effective = effective_weights(&weights, &[true, true, true, false]);
         assert_eq!(effective, vec![d("33.33"), d("33.33"), d("33.34"), d("0")]);
+    }
+
+    #[rstest]
+    #[case("2026-03-31", 12, "2027-03-31")]
+    #[case("2026-08-31", 1, "2026-09-30")]
+    #[case("2024-02-29", 12, "2025-02-28")]
+    #[case("2026-01-15", 0, "2026-01-15")]
+    fn a_grade_holds_for_calendar_months_from_its_snapshot(
+        #[case] as_of: NaiveDate,
+        #[case] months: u32,
+        #[case] until: NaiveDate,
+    ) {
+        assert_eq!(valid_until(as_of, months), until);
     }
 
     #[test]

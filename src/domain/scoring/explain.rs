@@ -51,6 +51,7 @@ struct Words {
     model: &'static str,
     version: &'static str,
     as_of: &'static str,
+    valid_until: &'static str,
     score: &'static str,
     of_100: &'static str,
     grade: &'static str,
@@ -84,6 +85,7 @@ impl Words {
                 model: "Model: ",
                 version: ", version ",
                 as_of: "Figures as of: ",
+                valid_until: "Valid until: ",
                 score: "Total score: ",
                 of_100: " of 100",
                 grade: "Grade: ",
@@ -122,6 +124,7 @@ impl Words {
                 model: "模型：",
                 version: "，版本 ",
                 as_of: "数据日期：",
+                valid_until: "有效期至：",
                 score: "总分：",
                 of_100: "（满分 100）",
                 grade: "等级：",
@@ -178,6 +181,11 @@ fn header(assessment: &Assessment, locale: Locale, words: &Words) -> Vec<String>
             words.model, assessment.model_name, words.version, assessment.model_version
         ),
         format!("{}{}", words.as_of, assessment.as_of.format("%Y-%m-%d")),
+        format!(
+            "{}{}",
+            words.valid_until,
+            assessment.valid_until.format("%Y-%m-%d")
+        ),
         format!(
             "{}{}{}",
             words.score,
@@ -284,7 +292,8 @@ fn row(line: &CriterionResult, locale: Locale, words: &Words) -> [String; 7] {
 }
 
 /// The band, segment or entry that gave the points, short enough for a table cell.
-fn matched_text(matched: &Matched, locale: Locale) -> String {
+/// The band, segment or entry that gave a criterion its points, as a short phrase.
+pub fn matched_text(matched: &Matched, locale: Locale) -> String {
     let zh = locale == Locale::ZhCn;
     match matched {
         Matched::Band { band, .. } if zh => format!("区间 {}", interval(band)),

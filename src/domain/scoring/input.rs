@@ -123,6 +123,14 @@ impl Input {
         Self::StrategicFit,
     ];
 
+    /// The input's name in models and in the figures API (`on_time_payment_rate_percent`).
+    pub fn field_name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => format!("{self:?}"),
+        }
+    }
+
     pub fn kind(self) -> InputKind {
         use Input::*;
         match self {
@@ -320,16 +328,7 @@ mod tests {
     fn every_input_is_named_exactly_like_its_figure_field() {
         let figures = serde_json::to_value(every_figure()).unwrap();
         let mut field_names: Vec<String> = figures.as_object().unwrap().keys().cloned().collect();
-        let mut input_names: Vec<String> = Input::ALL
-            .iter()
-            .map(|input| {
-                serde_json::to_value(input)
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
+        let mut input_names: Vec<String> = Input::ALL.iter().map(|i| i.field_name()).collect();
         field_names.sort();
         input_names.sort();
         assert_eq!(input_names, field_names);

@@ -5,6 +5,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::InvalidValue;
+
 use super::{
     assessment::{CriterionResult, MissingTreatment},
     input::{Input, InputValue},
@@ -19,6 +21,21 @@ pub enum Locale {
     En,
     #[serde(rename = "zh-CN")]
     ZhCn,
+}
+
+impl std::str::FromStr for Locale {
+    type Err = InvalidValue;
+
+    /// Reads a language tag, ignoring case as BCP 47 does: `en`, or `zh-CN` (also `zh`).
+    fn from_str(tag: &str) -> Result<Self, Self::Err> {
+        match tag.to_ascii_lowercase().as_str() {
+            "en" => Ok(Self::En),
+            "zh-cn" | "zh" => Ok(Self::ZhCn),
+            _ => Err(InvalidValue::new(format!(
+                "unknown locale {tag:?}: use en or zh-CN"
+            ))),
+        }
+    }
 }
 
 /// The one sentence that explains a criterion's line, from the numbers already in it.

@@ -35,6 +35,10 @@ struct Rule {
 /// matches a whole PascalCase word: `List` matches `ListCustomers` but not `Listen`.
 /// Methods of services not listed here are denied.
 const RULES: &[Rule] = &[
+    rule("custgrade.v1.AssessmentService", "Get", Role::Reader),
+    rule("custgrade.v1.AssessmentService", "List", Role::Reader),
+    rule("custgrade.v1.AssessmentService", "Explain", Role::Reader),
+    rule("custgrade.v1.AssessmentService", "", Role::Writer),
     rule("custgrade.v1.CustomerService", "Get", Role::Reader),
     rule("custgrade.v1.CustomerService", "List", Role::Reader),
     rule("custgrade.v1.CustomerService", "", Role::Writer),
@@ -125,6 +129,18 @@ mod tests {
         "/custgrade.v1.FiguresService/RecordFigures",
         Access::Role(Role::Writer)
     )]
+    #[case(
+        "/custgrade.v1.AssessmentService/AssessCustomer",
+        Access::Role(Role::Writer)
+    )]
+    #[case(
+        "/custgrade.v1.AssessmentService/GetCustomerGrade",
+        Access::Role(Role::Reader)
+    )]
+    #[case(
+        "/custgrade.v1.AssessmentService/ExplainAssessment",
+        Access::Role(Role::Reader)
+    )]
     #[case("/custgrade.v1.ScoringModelService/GetModel", Access::Deny)]
     #[case("/custgrade.v1.Unknown/GetThing", Access::Deny)]
     #[case("/grpc.health.v2.Health/Check", Access::Deny)]
@@ -137,6 +153,30 @@ mod tests {
     #[case("", Access::Deny)]
     fn required_role_follows_the_table(#[case] path: &str, #[case] expected: Access) {
         assert_eq!(required_role(path), expected);
+    }
+
+    /// A method added to the contract without a row here would be denied to every caller with
+    /// keys configured: each one must need some role.
+    #[test]
+    #[allow(clippy::expect_used)]
+    fn every_method_of_the_contract_needs_a_role() {
+        use prost::Message;
+        let set = prost_types::FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET)
+            .expect("the descriptor set decodes");
+        let mut checked = 0;
+        for file in set.file.iter().filter(|f| f.package() == "custgrade.v1") {
+            for service in &file.service {
+                for method in &service.method {
+                    let path = format!("/custgrade.v1.{}/{}", service.name(), method.name());
+                    assert!(
+                        matches!(required_role(&path), Access::Role(_)),
+                        "{path} has no rule"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 14, "only {checked} methods found");
     }
 
     proptest! {

@@ -4,12 +4,16 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_customers_and_figures;
+mod m20261124_000002_models_and_assessments;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_customers_and_figures::Migration)]
+        vec![
+            Box::new(m20261123_000001_customers_and_figures::Migration),
+            Box::new(m20261124_000002_models_and_assessments::Migration),
+        ]
     }
 }

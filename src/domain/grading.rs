@@ -1,0 +1,160 @@
+//! The records of grading: versions of scoring models as they are kept (draft, then published
+//! and frozen) and assessments as they are stored. The engine in [`super::scoring`] computes;
+//! these types say which model version and which snapshot a computation used.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{InvalidValue, customer::CustomerId, scoring};
+
+/// Which version of which model: `existing-customers` version 3.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct VersionKey {
+    /// The model id, the `{model}` of `models/{model}`.
+    pub model: String,
+    /// 1, 2, ... in the order the versions were created.
+    pub version: i32,
+}
+
+/// The longest model id; ids appear in every assessment, so they stay short.
+const MODEL_ID_MAX: usize = 63;
+
+/// Checks a model id: 1-63 characters of lowercase letters, digits and hyphens, starting with
+/// a letter and not ending with a hyphen (AIP-122 resource ids).
+pub fn validate_model_id(id: &str) -> Result<(), InvalidValue> {
+    let starts_with_letter = id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    let allowed = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !starts_with_letter || !allowed || id.ends_with('-') || id.len() > MODEL_ID_MAX {
+        return Err(InvalidValue::new(format!(
+            "must be a model id of 1-{MODEL_ID_MAX} lowercase letters, digits and hyphens, \
+             starting with a letter, got {id:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Where a version is in its life: editable, or frozen for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    Draft,
+    Published,
+}
+
+impl VersionState {
+    /// The stable lowercase word used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "draft" => Some(Self::Draft),
+            "published" => Some(Self::Published),
+            _ => None,
+        }
+    }
+}
+
+/// A version of a scoring model as kept: the definition, its state and its times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVersion {
+    pub key: VersionKey,
+    pub state: VersionState,
+    /// The definition; its `name` and `version` always agree with `key`.
+    pub definition: scoring::ScoringModel,
+    /// Incremented by every edit of the draft; exposed as the etag.
+    pub etag_version: i64,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+    pub publish_time: Option<DateTime<Utc>>,
+}
+
+/// The server-assigned identity of an assessment: a UUIDv7, so ids sort by creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AssessmentId(Uuid);
+
+impl AssessmentId {
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// The `{assessment}` segment of an assessment's name; only the form the server prints.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        super::invalid::canonical_uuid(raw, "an assessment id").map(Self)
+    }
+}
+
+impl fmt::Display for AssessmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// The snapshot an assessment graded: one revision of one date, which stays what it was
+/// even after a later revision supersedes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotRef {
+    pub as_of: NaiveDate,
+    pub revision: i32,
+    /// The currency of the snapshot's money, and so of the credit limit.
+    pub currency: Option<String>,
+}
+
+/// An assessment as stored: what the engine said, and which customer, snapshot and model
+/// version it said it about. Never changed; re-grading adds a new one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedAssessment {
+    pub id: AssessmentId,
+    pub customer: CustomerId,
+    pub snapshot: SnapshotRef,
+    pub model_version: VersionKey,
+    pub assess_time: DateTime<Utc>,
+    pub assessment: scoring::Assessment,
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case("existing-customers")]
+    #[case("a")]
+    #[case("prospects-2027")]
+    fn model_ids_of_letters_digits_and_hyphens_are_accepted(#[case] id: &str) {
+        assert_eq!(validate_model_id(id), Ok(()));
+    }
+
+    #[rstest]
+    #[case("")]
+    #[case("1st")]
+    #[case("Existing")]
+    #[case("trailing-")]
+    #[case("under_score")]
+    #[case("models/x")]
+    fn other_model_ids_are_refused(#[case] id: &str) {
+        assert!(validate_model_id(id).is_err());
+    }
+
+    #[test]
+    fn a_model_id_has_at_most_63_characters() {
+        assert!(validate_model_id(&"a".repeat(63)).is_ok());
+        assert!(validate_model_id(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn an_assessment_id_round_trips_in_its_canonical_form_only() {
+        let id = AssessmentId::generate();
+        assert_eq!(AssessmentId::parse(&id.to_string()), Ok(id));
+        assert!(AssessmentId::parse(&id.to_string().to_uppercase()).is_err());
+    }
+}

@@ -1,0 +1,411 @@
+//! `custgrade.v1.AssessmentService`: grading customers and reading their grades. The engine
+//! runs inside the storage transaction that reads the snapshot and stores the result; this
+//! layer validates requests and maps the domain's assessment to the contract.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use tonic::{Request, Response, Status};
+
+use super::{
+    convert::{date_from_proto, date_to_proto, money_to_proto, timestamp, timestamp_from_proto},
+    customers::record_customer,
+    names::{
+        assessment_name, customer_name, figures_name, model_version_name, parse_assessment_name,
+        parse_customer_name, parse_model_version_name,
+    },
+    pagination,
+    request_id::request_id,
+    status::{FieldViolations, invalid_argument},
+};
+use crate::{
+    domain::{
+        InvalidValue,
+        grading::{AssessmentId, RecordedAssessment},
+        scoring::{
+            Locale, assess,
+            assessment::{CriterionResult, FiredKnockOut, MissingTreatment},
+            explain,
+            explain::matched_text,
+            knockout::Effect,
+            policy::{CapKind, CreditRecommendation, PurchaseSource, ZeroLimitReason},
+        },
+    },
+    proto::custgrade::v1::{self as pb, assessment_service_server::AssessmentService},
+    storage::{
+        Store,
+        assessments::{AssessTarget, AssessmentCursor, AssessmentFilter},
+    },
+};
+
+pub struct AssessmentApi {
+    store: Store,
+}
+
+impl AssessmentApi {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[tonic::async_trait]
+impl AssessmentService for AssessmentApi {
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
+    async fn assess_customer(
+        &self,
+        request: Request<pb::AssessCustomerRequest>,
+    ) -> Result<Response<pb::Assessment>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::default();
+        let customer = violations.check("parent", parse_customer_name(&request.parent));
+        let as_of =
+            violations.check_optional("as_of_date", request.as_of_date.as_ref(), date_from_proto);
+        let model_version = violations.check_optional(
+            "model_version",
+            Some(request.model_version.as_str()).filter(|name| !name.is_empty()),
+            parse_model_version_name,
+        );
+        let locale = violations.check("locale", locale(&request.locale));
+        let request_id = request_id(&request.request_id, &mut violations);
+        violations.finish()?;
+        let (Some(customer), Some(as_of), Some(model_version), Some(locale)) =
+            (customer, as_of, model_version, locale)
+        else {
+            return Err(invalid_argument("parent", "is invalid"));
+        };
+        record_customer(customer);
+        let target = AssessTarget {
+            customer,
+            as_of,
+            model_version,
+        };
+        // Stored in English; any locale is rendered from the same facts on the way out.
+        let recorded = self
+            .store
+            .record_assessment(&target, request_id.as_deref(), |model, snapshot| {
+                assess(model, snapshot, Locale::En)
+            })
+            .await?;
+        tracing::info!(
+            grade = %recorded.assessment.grade,
+            model_version = %model_version_name(&recorded.model_version),
+            "customer assessed"
+        );
+        Ok(Response::new(assessment_to_proto(recorded, locale)))
+    }
+
+    async fn get_assessment(
+        &self,
+        request: Request<pb::GetAssessmentRequest>,
+    ) -> Result<Response<pb::Assessment>, Status> {
+        let request = request.into_inner();
+        let (customer, id, locale) = named_assessment(&request.name, &request.locale)?;
+        let recorded = self.store.get_assessment(customer, id).await?;
+        Ok(Response::new(assessment_to_proto(recorded, locale)))
+    }
+
+    async fn list_assessments(
+        &self,
+        request: Request<pb::ListAssessmentsRequest>,
+    ) -> Result<Response<pb::ListAssessmentsResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::default();
+        let customer = violations.check("parent", parse_customer_name(&request.parent));
+        let limit = violations.check("page_size", pagination::page_size(request.page_size));
+        let locale = violations.check("locale", locale(&request.locale));
+        let start_time = violations.check_optional(
+            "start_time",
+            request.start_time.as_ref(),
+            timestamp_from_proto,
+        );
+        let end_time =
+            violations.check_optional("end_time", request.end_time.as_ref(), timestamp_from_proto);
+        let grade = (!request.grade.is_empty()).then(|| request.grade.clone());
+        if let Some(grade) = &grade {
+            violations.check("grade", crate::domain::invalid::bounded_text(grade, 1, 40));
+        }
+        let filter = (
+            &request.parent,
+            &request.grade,
+            request.start_time.map(|t| (t.seconds, t.nanos)),
+            request.end_time.map(|t| (t.seconds, t.nanos)),
+        );
+        let after = violations.check(
+            "page_token",
+            assessment_cursor(&request.page_token, &filter),
+        );
+        violations.finish()?;
+        let (
+            Some(customer),
+            Some(limit),
+            Some(locale),
+            Some(start_time),
+            Some(end_time),
+            Some(after),
+        ) = (customer, limit, locale, start_time, end_time, after)
+        else {
+            return Err(invalid_argument("page_token", "is invalid"));
+        };
+        let filter_values = AssessmentFilter {
+            grade,
+            start_time,
+            end_time,
+        };
+        let page = self
+            .store
+            .list_assessments(customer, &filter_values, after, limit)
+            .await?;
+        let next_page_token = match page.items.last() {
+            Some(last) if page.has_more => {
+                let cursor = format!("{}/{}", last.assess_time.timestamp_micros(), last.id);
+                pagination::encode(&cursor, &filter)
+            }
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListAssessmentsResponse {
+            assessments: page
+                .items
+                .into_iter()
+                .map(|recorded| assessment_to_proto(recorded, locale))
+                .collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_customer_grade(
+        &self,
+        request: Request<pb::GetCustomerGradeRequest>,
+    ) -> Result<Response<pb::CustomerGrade>, Status> {
+        let request = request.into_inner();
+        let customer = parse_customer_name(&request.customer)
+            .map_err(|InvalidValue(reason)| invalid_argument("customer", &reason))?;
+        let recorded = self.store.current_assessment(customer).await?;
+        Ok(Response::new(grade_to_proto(&recorded)))
+    }
+
+    async fn explain_assessment(
+        &self,
+        request: Request<pb::ExplainAssessmentRequest>,
+    ) -> Result<Response<pb::ExplainAssessmentResponse>, Status> {
+        let request = request.into_inner();
+        let (customer, id, locale) = named_assessment(&request.name, &request.locale)?;
+        let recorded = self.store.get_assessment(customer, id).await?;
+        Ok(Response::new(pb::ExplainAssessmentResponse {
+            text: explain(&recorded.assessment, locale),
+        }))
+    }
+}
+
+/// The assessment `name` and `locale` of a Get or Explain request, both checked.
+fn named_assessment(
+    name: &str,
+    raw_locale: &str,
+) -> Result<(crate::domain::customer::CustomerId, AssessmentId, Locale), Status> {
+    let mut violations = FieldViolations::default();
+    let ids = violations.check("name", parse_assessment_name(name));
+    let locale = violations.check("locale", locale(raw_locale));
+    violations.finish()?;
+    match (ids, locale) {
+        (Some((customer, id)), Some(locale)) => {
+            record_customer(customer);
+            Ok((customer, id, locale))
+        }
+        _ => Err(invalid_argument("name", "is invalid")),
+    }
+}
+
+/// A request's locale: English when empty.
+fn locale(raw: &str) -> Result<Locale, InvalidValue> {
+    if raw.is_empty() {
+        Ok(Locale::default())
+    } else {
+        Locale::from_str(raw)
+    }
+}
+
+/// Where a page of assessments continues: the token carries `{assess_time_micros}/{id}`.
+fn assessment_cursor(
+    token: &str,
+    filter: &impl serde::Serialize,
+) -> Result<Option<AssessmentCursor>, InvalidValue> {
+    let Some(raw) = pagination::decode(token, filter)? else {
+        return Ok(None);
+    };
+    raw.split_once('/')
+        .and_then(|(micros, id)| {
+            let time = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+            Some((time, AssessmentId::parse(id).ok()?))
+        })
+        .map(Some)
+        .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))
+}
+
+fn assessment_to_proto(recorded: RecordedAssessment, locale: Locale) -> pb::Assessment {
+    let currency = recorded.snapshot.currency.clone().unwrap_or_default();
+    let assessment = recorded.assessment.rendered_in(locale);
+    pb::Assessment {
+        name: assessment_name(recorded.customer, recorded.id),
+        figures: figures_name(
+            recorded.customer,
+            recorded.snapshot.as_of,
+            recorded.snapshot.revision,
+            true,
+        ),
+        as_of_date: Some(date_to_proto(assessment.as_of)),
+        model_version: model_version_name(&recorded.model_version),
+        assess_time: Some(timestamp(recorded.assess_time)),
+        valid_until: Some(date_to_proto(assessment.valid_until)),
+        total_score: decimal(assessment.total_score),
+        grade_before_knock_outs: assessment.grade_before_knock_outs,
+        grade: assessment.grade,
+        knock_outs: assessment
+            .knock_outs
+            .iter()
+            .map(|fired| knock_out_to_proto(fired, locale))
+            .collect(),
+        credit: assessment
+            .credit
+            .as_ref()
+            .map(|credit| credit_to_proto(credit, &currency)),
+        review_required: assessment.review_required,
+        criteria: assessment
+            .criteria
+            .iter()
+            .map(|line| criterion_to_proto(line, locale))
+            .collect(),
+        reason_codes: assessment
+            .reason_codes
+            .iter()
+            .map(|code| pb::ReasonCode {
+                criterion: code.criterion.clone(),
+                points_lost: decimal(code.points_lost),
+            })
+            .collect(),
+        locale: locale_tag(locale).to_owned(),
+    }
+}
+
+fn grade_to_proto(recorded: &RecordedAssessment) -> pb::CustomerGrade {
+    let assessment = &recorded.assessment;
+    let currency = recorded.snapshot.currency.as_deref().unwrap_or_default();
+    let credit = assessment.credit.as_ref();
+    pb::CustomerGrade {
+        customer: customer_name(recorded.customer),
+        assessment: assessment_name(recorded.customer, recorded.id),
+        grade: assessment.grade.clone(),
+        total_score: decimal(assessment.total_score),
+        credit_limit: credit.and_then(|credit| limit(credit.credit_limit, currency)),
+        payment_terms_days: credit.map_or(0, |credit| terms(credit.payment_terms_days)),
+        service_level: credit
+            .map(|credit| credit.service_level.clone())
+            .unwrap_or_default(),
+        review_required: assessment.review_required,
+        assess_time: Some(timestamp(recorded.assess_time)),
+        valid_until: Some(date_to_proto(assessment.valid_until)),
+        model_version: model_version_name(&recorded.model_version),
+    }
+}
+
+fn criterion_to_proto(line: &CriterionResult, locale: Locale) -> pb::CriterionResult {
+    pb::CriterionResult {
+        key: line.key.clone(),
+        input: line.input.field_name(),
+        value: line
+            .value
+            .as_ref()
+            .map(|value| value.lookup_key())
+            .unwrap_or_default(),
+        matched: line
+            .matched
+            .as_ref()
+            .map(|matched| matched_text(matched, locale))
+            .unwrap_or_default(),
+        missing_treatment: match line.missing {
+            None => pb::MissingTreatment::Unspecified,
+            Some(MissingTreatment::CountedAsZero) => pb::MissingTreatment::CountedAsZero,
+            Some(MissingTreatment::CountedAsNeutral) => pb::MissingTreatment::CountedAsNeutral,
+            Some(MissingTreatment::Dropped) => pb::MissingTreatment::Dropped,
+        }
+        .into(),
+        points: decimal(line.points),
+        weight_percent: decimal(line.weight_percent),
+        effective_weight_percent: decimal(line.effective_weight_percent),
+        contribution: decimal(line.contribution),
+        max_contribution: decimal(line.max_contribution),
+        sentence: line.sentence.clone(),
+    }
+}
+
+fn knock_out_to_proto(fired: &FiredKnockOut, locale: Locale) -> pb::FiredKnockOut {
+    let (effect, cap_grade) = match &fired.effect {
+        Effect::CapGrade(grade) => (pb::KnockOutEffect::CapGrade, grade.clone()),
+        Effect::BlockCredit => (pb::KnockOutEffect::BlockCredit, String::new()),
+        Effect::FlagReview => (pb::KnockOutEffect::FlagReview, String::new()),
+    };
+    pb::FiredKnockOut {
+        key: fired.key.clone(),
+        description: fired.description(locale).to_owned(),
+        effect: effect.into(),
+        cap_grade,
+    }
+}
+
+fn credit_to_proto(credit: &CreditRecommendation, currency: &str) -> pb::CreditRecommendation {
+    let (zero_reason, blocked_by) = match &credit.zero_reason {
+        None => (pb::ZeroLimitReason::Unspecified, Vec::new()),
+        Some(ZeroLimitReason::CreditBlocked(keys)) => {
+            (pb::ZeroLimitReason::CreditBlocked, keys.clone())
+        }
+        Some(ZeroLimitReason::NoPurchaseFigures) => {
+            (pb::ZeroLimitReason::NoPurchaseFigures, Vec::new())
+        }
+    };
+    let purchases = credit.monthly_purchases.as_ref();
+    pb::CreditRecommendation {
+        credit_limit: limit(credit.credit_limit, currency),
+        payment_terms_days: terms(credit.payment_terms_days),
+        service_level: credit.service_level.clone(),
+        purchase_basis: match purchases.map(|purchases| purchases.source) {
+            None => pb::PurchaseBasis::Unspecified,
+            Some(PurchaseSource::SalesLast12Months) => pb::PurchaseBasis::SalesLast12Months,
+            Some(PurchaseSource::AnnualPurchaseBudget) => pb::PurchaseBasis::AnnualPurchaseBudget,
+        }
+        .into(),
+        annual_purchases: purchases.and_then(|purchases| limit(purchases.annual, currency)),
+        caps_applied: credit
+            .caps_applied
+            .iter()
+            .map(|cap| pb::CreditCap {
+                kind: match cap.kind {
+                    CapKind::NetAssets => pb::CreditCapKind::NetAssets,
+                    CapKind::Revenue => pb::CreditCapKind::Revenue,
+                }
+                .into(),
+                amount: limit(cap.amount, currency),
+            })
+            .collect(),
+        zero_reason: zero_reason.into(),
+        blocked_by,
+    }
+}
+
+/// An amount in the snapshot's currency; none when the snapshot has no currency at all.
+fn limit(amount: Decimal, currency: &str) -> Option<crate::proto::google::r#type::Money> {
+    (!currency.is_empty()).then(|| money_to_proto(amount, currency))
+}
+
+fn terms(days: u32) -> i32 {
+    i32::try_from(days).unwrap_or(i32::MAX)
+}
+
+/// A decimal as the contract writes points, weights and scores: exactly two decimals.
+fn decimal(number: Decimal) -> String {
+    format!("{number:.2}")
+}
+
+fn locale_tag(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => "en",
+        Locale::ZhCn => "zh-CN",
+    }
+}

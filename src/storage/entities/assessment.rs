@@ -1,0 +1,31 @@
+//! One row per assessment, never changed. The rationale is one JSON document (the domain's
+//! `Assessment`, sentences in English); the other columns are what lists filter and sort on.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "assessments")]
+pub struct Model {
+    /// A UUIDv7 in its hyphenated text form.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub customer_id: String,
+    /// The figures row (one revision of a date) that was graded.
+    pub figures_id: i64,
+    pub figures_revision: i32,
+    pub model_version_id: i64,
+    pub assess_time: DateTimeUtc,
+    pub as_of_date: Date,
+    pub valid_until: Date,
+    /// The snapshot's currency: the credit limit's.
+    pub currency: Option<String>,
+    /// Two decimals, as text so it stays exact on both databases.
+    pub total_score: String,
+    pub grade: String,
+    pub document: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
