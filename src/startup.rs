@@ -13,7 +13,7 @@ use crate::{
     domain::scoring::{DocumentError, ScoringModel, default_models},
     grpc::{
         access_log::AccessLogLayer, assessments::AssessmentApi, auth::AuthLayer,
-        customers::CustomerApi, figures::FiguresApi,
+        customers::CustomerApi, figures::FiguresApi, models::ScoringModelApi,
     },
     proto::{
         FILE_DESCRIPTOR_SET,
@@ -21,6 +21,7 @@ use crate::{
             assessment_service_server::AssessmentServiceServer,
             customer_service_server::CustomerServiceServer,
             figures_service_server::FiguresServiceServer,
+            scoring_model_service_server::ScoringModelServiceServer,
         },
     },
     storage::{StorageError, Store},
@@ -32,6 +33,7 @@ const SERVICES: &[&str] = &[
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
     <FiguresServiceServer<FiguresApi> as NamedService>::NAME,
     <AssessmentServiceServer<AssessmentApi> as NamedService>::NAME,
+    <ScoringModelServiceServer<ScoringModelApi> as NamedService>::NAME,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +120,9 @@ impl Application {
                 self.store.clone(),
             )))
             .add_service(AssessmentServiceServer::new(AssessmentApi::new(
+                self.store.clone(),
+            )))
+            .add_service(ScoringModelServiceServer::new(ScoringModelApi::new(
                 self.store.clone(),
             )))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {

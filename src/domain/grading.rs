@@ -8,7 +8,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{InvalidValue, customer::CustomerId, scoring};
+use super::{
+    InvalidValue,
+    customer::{CustomerId, CustomerKind},
+    scoring,
+};
 
 /// Which version of which model: `existing-customers` version 3.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -75,6 +79,14 @@ pub struct ModelVersion {
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
     pub publish_time: Option<DateTime<Utc>>,
+}
+
+/// The version a population is graded with by default, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Champion {
+    pub population: CustomerKind,
+    pub model_version: VersionKey,
+    pub set_time: DateTime<Utc>,
 }
 
 /// The server-assigned identity of an assessment: a UUIDv7, so ids sort by creation.

@@ -7,6 +7,7 @@ pub mod auth;
 mod convert;
 pub mod customers;
 pub mod figures;
+pub mod models;
 mod names;
 mod pagination;
 mod request_id;

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::domain::{
     InvalidValue,
-    customer::CustomerId,
+    customer::{CustomerId, CustomerKind},
     grading::{AssessmentId, VersionKey, validate_model_id},
 };
 
@@ -58,6 +58,31 @@ pub fn parse_assessment_name(name: &str) -> Result<(CustomerId, AssessmentId), I
         .and_then(|rest| rest.split_once("/assessments/"))
         .ok_or_else(malformed)?;
     Ok((CustomerId::parse(customer)?, AssessmentId::parse(id)?))
+}
+
+pub fn parse_model_name(name: &str) -> Result<String, InvalidValue> {
+    let id = name.strip_prefix("models/").ok_or_else(|| {
+        InvalidValue::new(format!(
+            "must be a model name of the form models/{{model}}, got {name:?}"
+        ))
+    })?;
+    validate_model_id(id)?;
+    Ok(id.to_owned())
+}
+
+/// `champions/existing` or `champions/prospect`: the champion of a customer kind.
+pub fn champion_name(population: CustomerKind) -> String {
+    format!("champions/{}", population.as_str())
+}
+
+pub fn parse_champion_name(name: &str) -> Result<CustomerKind, InvalidValue> {
+    name.strip_prefix("champions/")
+        .and_then(|population| population.parse().ok())
+        .ok_or_else(|| {
+            InvalidValue::new(format!(
+                "must be champions/existing or champions/prospect, got {name:?}"
+            ))
+        })
 }
 
 pub fn model_version_name(key: &VersionKey) -> String {
@@ -156,6 +181,25 @@ mod tests {
         ] {
             assert!(parse_model_version_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn champion_names_name_a_customer_kind() {
+        for kind in [CustomerKind::Existing, CustomerKind::Prospect] {
+            assert_eq!(parse_champion_name(&champion_name(kind)), Ok(kind));
+        }
+        assert!(parse_champion_name("champions/EXISTING").is_err());
+        assert!(parse_champion_name("existing").is_err());
+    }
+
+    #[test]
+    fn a_model_name_holds_a_model_id() {
+        assert_eq!(
+            parse_model_name("models/my-model"),
+            Ok("my-model".to_owned())
+        );
+        assert!(parse_model_name("models/my_model").is_err());
+        assert!(parse_model_name("my-model").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! naming each bad field. Internal details are logged, never sent.
 
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
 
 use crate::{domain::InvalidValue, storage::StorageError};
 
@@ -40,6 +40,29 @@ pub fn invalid_argument(field: &str, description: &str) -> Status {
     let mut violations = FieldViolations::default();
     violations.add(field, description);
     violations.into_status()
+}
+
+/// FAILED_PRECONDITION with a `google.rpc.PreconditionFailure` detail: one violation of type
+/// `kind` per `(subject, description)`, all repeated in the message.
+pub fn precondition_failed(
+    message: &str,
+    kind: &str,
+    violations: impl IntoIterator<Item = (String, String)>,
+) -> Status {
+    let violations: Vec<PreconditionViolation> = violations
+        .into_iter()
+        .map(|(subject, description)| PreconditionViolation::new(kind, subject, description))
+        .collect();
+    let summary = violations
+        .iter()
+        .map(|violation| format!("{}: {}", violation.subject, violation.description))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        format!("{message}: {summary}"),
+        ErrorDetails::with_precondition_failure(violations),
+    )
 }
 
 /// Collects every problem of a request, so a caller learns all of them in one round trip.

@@ -2,18 +2,23 @@
 //! champion of each population, and the default models a new database starts with.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{LockType, OnConflict},
 };
 
 use super::{
     StorageError, Store,
+    customers::{ExpectedVersion, Page},
     entities::{champion, champion_history, model_version, scoring_model},
+    idempotency::{RequestKey, concurrent_result},
     now,
 };
 use crate::domain::{
     customer::CustomerKind,
-    grading::{ModelVersion, VersionKey, VersionState},
+    grading::{Champion, ModelVersion, VersionKey, VersionState},
     scoring::ScoringModel,
 };
 
@@ -39,6 +44,211 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Creates the next version of `model` as a draft holding `definition`, and the model
+    /// itself with its first version. With a `request_id`, a retry returns the version the
+    /// first call created.
+    #[tracing::instrument(skip_all, fields(model = %model), err(level = "debug"))]
+    pub async fn create_model_version(
+        &self,
+        model: &str,
+        definition: &ScoringModel,
+        request_id: Option<&str>,
+    ) -> Result<ModelVersion, StorageError> {
+        let key = request_id
+            .map(|id| RequestKey::new("create_model_version", id, &(model, definition)))
+            .transpose()?;
+        match self
+            .try_create_version(model, definition, key.as_ref())
+            .await
+        {
+            Err(error) if error.is_conflict() => {
+                let id = concurrent_result(key.as_ref(), error, self.reader()?).await?;
+                load_version_by_id(self.reader()?, parse_row_id(&id)?).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_create_version(
+        &self,
+        model: &str,
+        definition: &ScoringModel,
+        key: Option<&RequestKey<'_>>,
+    ) -> Result<ModelVersion, StorageError> {
+        let txn = self.begin_write().await?;
+        if let Some(key) = key
+            && let Some(id) = key.earlier_result(&txn).await?
+        {
+            return load_version_by_id(&txn, parse_row_id(&id)?).await;
+        }
+        let row = insert_model(&txn, model, definition, VersionState::Draft).await?;
+        if let Some(key) = key {
+            key.remember(&txn, &row.id.to_string()).await?;
+        }
+        txn.commit().await?;
+        to_domain(row)
+    }
+
+    pub async fn get_model_version(&self, key: &VersionKey) -> Result<ModelVersion, StorageError> {
+        Ok(load_version(self.reader()?, key).await?.1)
+    }
+
+    /// A page of the model's versions, newest first; `after` is the last version number seen.
+    pub async fn list_model_versions(
+        &self,
+        model: &str,
+        after: Option<i32>,
+        limit: u64,
+    ) -> Result<Page<ModelVersion>, StorageError> {
+        let db = self.reader()?;
+        scoring_model::Entity::find_by_id(model)
+            .one(db)
+            .await?
+            .ok_or(StorageError::NotFound { what: "model" })?;
+        let mut query =
+            model_version::Entity::find().filter(model_version::Column::ModelId.eq(model));
+        if let Some(after) = after {
+            query = query.filter(model_version::Column::Version.lt(after));
+        }
+        let rows = query
+            .order_by_desc(model_version::Column::Version)
+            .limit(limit + 1)
+            .all(db)
+            .await?;
+        Page::from_overfetch(rows, limit).try_map(to_domain)
+    }
+
+    /// Replaces a draft's definition. A published version never changes.
+    pub async fn update_model_version(
+        &self,
+        key: &VersionKey,
+        expected: ExpectedVersion,
+        definition: &ScoringModel,
+    ) -> Result<ModelVersion, StorageError> {
+        let txn = self.begin_write().await?;
+        let (id, current) = load_draft_for_update(&txn, key, expected).await?;
+        let definition = named(definition, key);
+        let row = model_version::ActiveModel {
+            id: Set(id),
+            definition: Set(definition_json(&definition)?),
+            etag_version: Set(current.etag_version + 1),
+            update_time: Set(now()),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        txn.commit().await?;
+        to_domain(row)
+    }
+
+    /// Freezes a draft for good. The caller has validated the definition it read at
+    /// `expected`; the etag makes sure it is still that definition.
+    pub async fn publish_model_version(
+        &self,
+        key: &VersionKey,
+        expected: ExpectedVersion,
+    ) -> Result<ModelVersion, StorageError> {
+        let txn = self.begin_write().await?;
+        let (id, current) = load_draft_for_update(&txn, key, expected).await?;
+        let time = now();
+        let row = model_version::ActiveModel {
+            id: Set(id),
+            state: Set(VersionState::Published.as_str().to_owned()),
+            etag_version: Set(current.etag_version + 1),
+            update_time: Set(time),
+            publish_time: Set(Some(time)),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        txn.commit().await?;
+        to_domain(row)
+    }
+
+    /// Makes the published version `key` the champion of `population`.
+    pub async fn set_champion(
+        &self,
+        population: CustomerKind,
+        key: &VersionKey,
+    ) -> Result<Champion, StorageError> {
+        let txn = self.begin_write().await?;
+        let (id, version) = load_version(&txn, key).await?;
+        if version.state != VersionState::Published {
+            return Err(StorageError::FailedPrecondition(format!(
+                "version {} of {} is a draft; publish it before making it champion",
+                key.version, key.model
+            )));
+        }
+        set_champion_row(&txn, population, id).await?;
+        let champion = load_champion_record(&txn, population).await?;
+        txn.commit().await?;
+        Ok(champion)
+    }
+
+    pub async fn get_champion(&self, population: CustomerKind) -> Result<Champion, StorageError> {
+        load_champion_record(self.reader()?, population).await
+    }
+}
+
+/// The draft `key` locked for a change, after checking the caller's etag.
+async fn load_draft_for_update(
+    txn: &DatabaseTransaction,
+    key: &VersionKey,
+    expected: ExpectedVersion,
+) -> Result<(i64, ModelVersion), StorageError> {
+    let row = model_version::Entity::find()
+        .filter(model_version::Column::ModelId.eq(key.model.as_str()))
+        .filter(model_version::Column::Version.eq(key.version))
+        .lock(LockType::Update)
+        .one(txn)
+        .await?
+        .ok_or(StorageError::NotFound {
+            what: "model version",
+        })?;
+    let id = row.id;
+    let current = to_domain(row)?;
+    if expected.is_some_and(|expected| expected != current.etag_version) {
+        return Err(StorageError::EtagMismatch);
+    }
+    if current.state == VersionState::Published {
+        return Err(StorageError::FailedPrecondition(format!(
+            "version {} of {} is published and never changes; create a new version",
+            key.version, key.model
+        )));
+    }
+    Ok((id, current))
+}
+
+async fn load_champion_record(
+    db: &impl ConnectionTrait,
+    population: CustomerKind,
+) -> Result<Champion, StorageError> {
+    let row = champion::Entity::find_by_id(population.as_str())
+        .one(db)
+        .await?
+        .ok_or(StorageError::NotFound { what: "champion" })?;
+    let version = load_version_by_id(db, row.model_version_id).await?;
+    Ok(Champion {
+        population,
+        model_version: version.key,
+        set_time: row.set_time,
+    })
+}
+
+fn parse_row_id(raw: &str) -> Result<i64, StorageError> {
+    raw.parse()
+        .map_err(|_| StorageError::Corrupt(format!("model version row id {raw:?}")))
+}
+
+/// `definition` with the name and version of `key`, which the server assigns.
+fn named(definition: &ScoringModel, key: &VersionKey) -> ScoringModel {
+    let mut definition = definition.clone();
+    definition.name = format!("models/{}", key.model);
+    definition.version = key.version.to_string();
+    definition
+}
+
 /// The `{model}` of a definition's `models/{model}` name.
 fn model_id_of(definition: &ScoringModel) -> Result<&str, StorageError> {
     definition
@@ -47,7 +257,8 @@ fn model_id_of(definition: &ScoringModel) -> Result<&str, StorageError> {
         .ok_or_else(|| StorageError::Corrupt(format!("model name {:?}", definition.name)))
 }
 
-/// Creates model `model` if it is new and its next version from `definition`.
+/// Creates model `model` if it is new and its next version from `definition`. The model row
+/// is locked first, so concurrent creations of one model's versions take turns.
 async fn insert_model(
     db: &impl ConnectionTrait,
     model: &str,
@@ -55,27 +266,30 @@ async fn insert_model(
     state: VersionState,
 ) -> Result<model_version::Model, StorageError> {
     let time = now();
-    if scoring_model::Entity::find_by_id(model)
+    scoring_model::Entity::insert(scoring_model::ActiveModel {
+        id: Set(model.to_owned()),
+        create_time: Set(time),
+    })
+    .on_conflict(
+        OnConflict::column(scoring_model::Column::Id)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    scoring_model::Entity::find_by_id(model)
+        .lock(LockType::Update)
         .one(db)
-        .await?
-        .is_none()
-    {
-        scoring_model::ActiveModel {
-            id: Set(model.to_owned()),
-            create_time: Set(time),
-        }
-        .insert(db)
         .await?;
-    }
-    let version = next_version(db, model).await?;
-    let mut definition = definition.clone();
-    definition.name = format!("models/{model}");
-    definition.version = version.to_string();
+    let key = VersionKey {
+        model: model.to_owned(),
+        version: next_version(db, model).await?,
+    };
     let row = model_version::ActiveModel {
-        model_id: Set(model.to_owned()),
-        version: Set(version),
+        model_id: Set(key.model.clone()),
+        version: Set(key.version),
         state: Set(state.as_str().to_owned()),
-        definition: Set(definition_json(&definition)?),
+        definition: Set(definition_json(&named(definition, &key))?),
         etag_version: Set(1),
         create_time: Set(time),
         update_time: Set(time),

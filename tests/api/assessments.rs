@@ -40,7 +40,7 @@ fn as_of() -> NaiveDate {
 /// | revenue_growth | 5 % | curve 0→40 .. 10→70: 40 + 5/10 × 30 | 55 | 5 | 2.75 |
 ///
 /// Total 82.00: B (70 ≤ 82 < 85).
-fn sound_figures() -> Figures {
+pub(crate) fn sound_figures() -> Figures {
     Figures {
         as_of_date: Some(proto_date(as_of())),
         sales_last_12_months: cny(3_000_000),
@@ -58,7 +58,7 @@ fn sound_figures() -> Figures {
     }
 }
 
-async fn record(app: &TestApp, customer: &str, figures: Figures, supersede: bool) {
+pub(crate) async fn record(app: &TestApp, customer: &str, figures: Figures, supersede: bool) {
     app.figures
         .clone()
         .record_figures(RecordFiguresRequest {
@@ -71,14 +71,17 @@ async fn record(app: &TestApp, customer: &str, figures: Figures, supersede: bool
         .expect("the figures are recorded");
 }
 
-fn assess_request(customer: &str) -> AssessCustomerRequest {
+pub(crate) fn assess_request(customer: &str) -> AssessCustomerRequest {
     AssessCustomerRequest {
         parent: customer.to_owned(),
         ..AssessCustomerRequest::default()
     }
 }
 
-async fn try_assess(app: &TestApp, request: AssessCustomerRequest) -> Result<Assessment, Status> {
+pub(crate) async fn try_assess(
+    app: &TestApp,
+    request: AssessCustomerRequest,
+) -> Result<Assessment, Status> {
     app.assessments
         .clone()
         .assess_customer(request)
@@ -86,7 +89,7 @@ async fn try_assess(app: &TestApp, request: AssessCustomerRequest) -> Result<Ass
         .map(tonic::Response::into_inner)
 }
 
-async fn assess(app: &TestApp, customer: &str) -> Assessment {
+pub(crate) async fn assess(app: &TestApp, customer: &str) -> Assessment {
     try_assess(app, assess_request(customer))
         .await
         .expect("the customer is assessed")

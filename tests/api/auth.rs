@@ -3,7 +3,9 @@
 
 use custgrade::{
     grpc::auth::hash_secret,
-    proto::custgrade::v1::{CreateCustomerRequest, ListCustomersRequest},
+    proto::custgrade::v1::{
+        CreateCustomerRequest, GetChampionRequest, ListCustomersRequest, PublishModelVersionRequest,
+    },
 };
 use tonic::{Code, Request};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
@@ -105,4 +107,26 @@ async fn a_writer_may_create() {
         .unwrap()
         .into_inner();
     assert!(created.name.starts_with("customers/"));
+}
+
+#[tokio::test]
+async fn publishing_models_needs_model_admin_even_for_a_writer() {
+    let app = app_with_keys().await;
+    let mut models = app.models.clone();
+    let publish = PublishModelVersionRequest {
+        name: "models/existing-customers/versions/1".to_owned(),
+        etag: String::new(),
+    };
+    let status = models
+        .publish_model_version(with_key(publish, WRITER_SECRET))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let champion = GetChampionRequest {
+        name: "champions/existing".to_owned(),
+    };
+    models
+        .get_champion(with_key(champion, READER_SECRET))
+        .await
+        .unwrap();
 }

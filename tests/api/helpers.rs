@@ -11,6 +11,7 @@ use custgrade::{
         assessment_service_client::AssessmentServiceClient,
         customer_service_client::CustomerServiceClient,
         figures_service_client::FiguresServiceClient,
+        scoring_model_service_client::ScoringModelServiceClient,
     },
     startup::Application,
 };
@@ -35,6 +36,7 @@ pub struct TestApp {
     pub customers: CustomerServiceClient<Channel>,
     pub figures: FiguresServiceClient<Channel>,
     pub assessments: AssessmentServiceClient<Channel>,
+    pub models: ScoringModelServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
@@ -152,6 +154,7 @@ pub async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) ->
         customers: CustomerServiceClient::new(channel.clone()),
         figures: FiguresServiceClient::new(channel.clone()),
         assessments: AssessmentServiceClient::new(channel.clone()),
+        models: ScoringModelServiceClient::new(channel.clone()),
         health: HealthClient::new(channel.clone()),
         channel,
         stop: Some(stop),

@@ -10,5 +10,6 @@ mod concurrency;
 mod customers;
 mod figures;
 mod helpers;
+mod models;
 mod python_client;
 mod server;

@@ -16,11 +16,12 @@ use crate::{
     helpers::{Backend, TestApp, spawn_app, spawn_app_with, start, test_settings},
 };
 
-const SERVICES: [&str; 4] = [
+const SERVICES: [&str; 5] = [
     "",
     "custgrade.v1.CustomerService",
     "custgrade.v1.FiguresService",
     "custgrade.v1.AssessmentService",
+    "custgrade.v1.ScoringModelService",
 ];
 
 /// The services a reflection client of protocol `$version` (`v1` or `v1alpha`) is told of.
@@ -72,6 +73,7 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(app: TestApp) {
         "custgrade.v1.AssessmentService",
         "custgrade.v1.CustomerService",
         "custgrade.v1.FiguresService",
+        "custgrade.v1.ScoringModelService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",

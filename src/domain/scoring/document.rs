@@ -79,6 +79,16 @@ impl ScoringModel {
         serde_json::from_str(text).map_err(|error| json_error(&error))
     }
 
+    /// Reads a model from a document of either notation: JSON when it starts with `{` (JSON
+    /// is also YAML, but the JSON parser's messages fit JSON better), YAML otherwise.
+    pub fn from_document(text: &str) -> Result<Self, DocumentError> {
+        if text.trim_start().starts_with('{') {
+            Self::from_json(text)
+        } else {
+            Self::from_yaml(text)
+        }
+    }
+
     /// Writes the model as indented JSON.
     pub fn to_json(&self) -> Result<String, DocumentError> {
         serde_json::to_string_pretty(self).map_err(|error| json_error(&error))
@@ -171,6 +181,22 @@ mod tests {
             )),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_document_is_read_as_json_when_it_starts_with_a_brace() {
+        let model = ScoringModel::from_yaml(DEFAULT_EXISTING).unwrap();
+        let json = model.to_json().unwrap();
+        assert_eq!(
+            ScoringModel::from_document(&format!("\n  {json}")).unwrap(),
+            model
+        );
+        assert_eq!(
+            ScoringModel::from_document(DEFAULT_EXISTING).unwrap(),
+            model
+        );
+        let error = ScoringModel::from_document(" {").unwrap_err();
+        assert_eq!(error.format, DocumentFormat::Json);
     }
 
     #[test]

@@ -13,9 +13,12 @@ use super::{input::Input, knockout::KnockOut, mapping::Mapping, policy::GradePol
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScoringModel {
-    /// The model's name, such as `models/existing-customers`.
+    /// The model's name, such as `models/existing-customers`. The server assigns it (and the
+    /// version) when a document is stored, so a document sent to it may leave both out.
+    #[serde(default)]
     pub name: String,
     /// The version label an assessment quotes so it can be reproduced.
+    #[serde(default)]
     pub version: String,
     pub criteria: Vec<Criterion>,
     /// Highest grade first; the last one's `min_score` is 0 so every score has a grade.

@@ -42,6 +42,10 @@ const RULES: &[Rule] = &[
     rule("custgrade.v1.CustomerService", "Get", Role::Reader),
     rule("custgrade.v1.CustomerService", "List", Role::Reader),
     rule("custgrade.v1.CustomerService", "", Role::Writer),
+    rule("custgrade.v1.ScoringModelService", "Get", Role::Reader),
+    rule("custgrade.v1.ScoringModelService", "List", Role::Reader),
+    rule("custgrade.v1.ScoringModelService", "Validate", Role::Reader),
+    rule("custgrade.v1.ScoringModelService", "", Role::ModelAdmin),
     rule("custgrade.v1.FiguresService", "Get", Role::Reader),
     rule("custgrade.v1.FiguresService", "List", Role::Reader),
     rule("custgrade.v1.FiguresService", "", Role::Writer),
@@ -141,7 +145,15 @@ mod tests {
         "/custgrade.v1.AssessmentService/ExplainAssessment",
         Access::Role(Role::Reader)
     )]
-    #[case("/custgrade.v1.ScoringModelService/GetModel", Access::Deny)]
+    #[case(
+        "/custgrade.v1.ScoringModelService/PublishModelVersion",
+        Access::Role(Role::ModelAdmin)
+    )]
+    #[case(
+        "/custgrade.v1.ScoringModelService/ValidateModelVersion",
+        Access::Role(Role::Reader)
+    )]
+    #[case("/custgrade.v1.ScoringModelServices/GetModel", Access::Deny)]
     #[case("/custgrade.v1.Unknown/GetThing", Access::Deny)]
     #[case("/grpc.health.v2.Health/Check", Access::Deny)]
     #[case("/custgrade.v1.CustomerService", Access::Deny)]
