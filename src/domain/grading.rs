@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
-    InvalidValue,
+    InvalidValue, Refusal,
     customer::{CustomerId, CustomerKind},
     scoring,
 };
@@ -81,6 +81,31 @@ pub struct ModelVersion {
     pub publish_time: Option<DateTime<Utc>>,
 }
 
+impl ModelVersion {
+    /// Only a published version may grade customers or become a champion: a draft can still
+    /// change, and a grade must stay reproducible from the version it names.
+    pub fn ensure_published(&self, before: &str) -> Result<(), Refusal> {
+        match self.state {
+            VersionState::Published => Ok(()),
+            VersionState::Draft => Err(Refusal(format!(
+                "version {} of {} is a draft; publish it before {before}",
+                self.key.version, self.key.model
+            ))),
+        }
+    }
+
+    /// Only a draft may change; a published version is frozen for good.
+    pub fn ensure_draft(&self) -> Result<(), Refusal> {
+        match self.state {
+            VersionState::Draft => Ok(()),
+            VersionState::Published => Err(Refusal(format!(
+                "version {} of {} is published and never changes; create a new version",
+                self.key.version, self.key.model
+            ))),
+        }
+    }
+}
+
 /// The version a population is graded with by default, and since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Champion {
@@ -133,6 +158,7 @@ pub struct RecordedAssessment {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use rstest::rstest;
 
@@ -161,6 +187,50 @@ mod tests {
     fn a_model_id_has_at_most_63_characters() {
         assert!(validate_model_id(&"a".repeat(63)).is_ok());
         assert!(validate_model_id(&"a".repeat(64)).is_err());
+    }
+
+    fn version(state: VersionState) -> ModelVersion {
+        let time = DateTime::<Utc>::UNIX_EPOCH;
+        ModelVersion {
+            key: VersionKey {
+                model: "m".to_owned(),
+                version: 2,
+            },
+            state,
+            definition: scoring::ScoringModel {
+                name: String::new(),
+                version: String::new(),
+                criteria: Vec::new(),
+                grades: Vec::new(),
+                knock_outs: Vec::new(),
+                policies: std::collections::BTreeMap::new(),
+                validity_months: 12,
+            },
+            etag_version: 1,
+            create_time: time,
+            update_time: time,
+            publish_time: None,
+        }
+    }
+
+    #[test]
+    fn a_draft_changes_and_a_published_version_grades() {
+        let draft = version(VersionState::Draft);
+        let published = version(VersionState::Published);
+        assert_eq!(draft.ensure_draft(), Ok(()));
+        assert_eq!(published.ensure_published("grading"), Ok(()));
+        let refused = draft.ensure_published("grading").unwrap_err();
+        assert_eq!(
+            refused.0,
+            "version 2 of m is a draft; publish it before grading"
+        );
+        assert!(
+            published
+                .ensure_draft()
+                .unwrap_err()
+                .0
+                .contains("never changes")
+        );
     }
 
     #[test]

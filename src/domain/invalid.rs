@@ -12,6 +12,12 @@ impl InvalidValue {
     }
 }
 
+/// Why a business rule refuses an action on valid input (a caller sees FAILED_PRECONDITION):
+/// what is in the way and what to do first, in words a caller can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
 /// Checks that `value` has between `min` and `max` characters and no control characters.
 pub fn bounded_text(value: &str, min: usize, max: usize) -> Result<(), InvalidValue> {
     let length = value.chars().count();

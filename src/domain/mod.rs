@@ -7,4 +7,4 @@ pub mod grading;
 pub mod invalid;
 pub mod scoring;
 
-pub use invalid::InvalidValue;
+pub use invalid::{InvalidValue, Refusal};

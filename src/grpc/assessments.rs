@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::{
     convert::{date_from_proto, date_to_proto, money_to_proto, timestamp, timestamp_from_proto},
     customers::record_customer,
+    model_definition::effect_to_proto,
     names::{
         assessment_name, customer_name, figures_name, model_version_name, parse_assessment_name,
         parse_customer_name, parse_model_version_name,
@@ -27,7 +28,6 @@ use crate::{
             assessment::{CriterionResult, FiredKnockOut, MissingTreatment},
             explain,
             explain::matched_text,
-            knockout::Effect,
             policy::{CapKind, CreditRecommendation, PurchaseSource, ZeroLimitReason},
         },
     },
@@ -111,7 +111,10 @@ impl AssessmentService for AssessmentApi {
         let request = request.into_inner();
         let mut violations = FieldViolations::default();
         let customer = violations.check("parent", parse_customer_name(&request.parent));
-        let limit = violations.check("page_size", pagination::page_size(request.page_size));
+        let limit = violations.check(
+            "page_size",
+            pagination::page_size_up_to(request.page_size, pagination::MAX_LARGE_PAGE_SIZE),
+        );
         let locale = violations.check("locale", locale(&request.locale));
         let start_time = violations.check_optional(
             "start_time",
@@ -337,11 +340,7 @@ fn criterion_to_proto(line: &CriterionResult, locale: Locale) -> pb::CriterionRe
 }
 
 fn knock_out_to_proto(fired: &FiredKnockOut, locale: Locale) -> pb::FiredKnockOut {
-    let (effect, cap_grade) = match &fired.effect {
-        Effect::CapGrade(grade) => (pb::KnockOutEffect::CapGrade, grade.clone()),
-        Effect::BlockCredit => (pb::KnockOutEffect::BlockCredit, String::new()),
-        Effect::FlagReview => (pb::KnockOutEffect::FlagReview, String::new()),
-    };
+    let (effect, cap_grade) = effect_to_proto(&fired.effect);
     pb::FiredKnockOut {
         key: fired.key.clone(),
         description: fired.description(locale).to_owned(),

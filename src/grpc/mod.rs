@@ -7,6 +7,7 @@ pub mod auth;
 mod convert;
 pub mod customers;
 pub mod figures;
+mod model_definition;
 pub mod models;
 mod names;
 mod pagination;

@@ -6,6 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert::timestamp,
+    model_definition::{definition_from_proto, definition_to_proto},
     names::{
         champion_name, etag, model_version_name, parse_champion_name, parse_etag, parse_model_name,
         parse_model_version_name,
@@ -21,7 +22,7 @@ use crate::{
         scoring::{ModelProblem, ScoringModel, validate},
     },
     proto::custgrade::v1::{self as pb, scoring_model_service_server::ScoringModelService},
-    storage::Store,
+    storage::{StorageError, Store},
 };
 
 pub struct ScoringModelApi {
@@ -45,9 +46,7 @@ impl ScoringModelService for ScoringModelApi {
         let mut violations = FieldViolations::default();
         let model = violations.check("parent", parse_model_name(&request.parent));
         let definition = match &request.model_version {
-            Some(version) => {
-                violations.check("model_version.document", document(&version.document))
-            }
+            Some(version) => model_of(version, &mut violations),
             None => {
                 violations.add("model_version", "is required");
                 None
@@ -132,13 +131,21 @@ impl ScoringModelService for ScoringModelApi {
             .update_mask
             .map(|mask| mask.paths)
             .unwrap_or_default();
-        if paths != ["document"] {
+        let sent = if version.definition.is_some() {
+            "definition"
+        } else {
+            "document"
+        };
+        if paths != [sent] {
             violations.add(
                 "update_mask",
-                "must be exactly [\"document\"], the one field a draft changes",
+                format!(
+                    "must be exactly [\"{sent}\"]: a draft changes only its model, in the form \
+                     sent"
+                ),
             );
         }
-        let definition = violations.check("model_version.document", document(&version.document));
+        let definition = model_of(&version, &mut violations);
         violations.finish()?;
         let (Some(key), Some(expected), Some(definition)) = (key, expected, definition) else {
             return Err(invalid_argument("model_version", "is invalid"));
@@ -155,18 +162,28 @@ impl ScoringModelService for ScoringModelApi {
         request: Request<pb::ValidateModelVersionRequest>,
     ) -> Result<Response<pb::ValidateModelVersionResponse>, Status> {
         let request = request.into_inner();
-        let definition = match (request.name.is_empty(), request.document.is_empty()) {
-            (false, true) => {
+        let definition = match (
+            request.name.is_empty(),
+            request.document.is_empty(),
+            &request.definition,
+        ) {
+            (false, true, None) => {
                 let key = parse_model_version_name(&request.name)
                     .map_err(|InvalidValue(reason)| invalid_argument("name", &reason))?;
                 self.store.get_model_version(&key).await?.definition
             }
-            (true, false) => document(&request.document)
+            (true, false, None) => document(&request.document)
                 .map_err(|InvalidValue(reason)| invalid_argument("document", &reason))?,
+            (true, true, Some(definition)) => {
+                let mut violations = FieldViolations::default();
+                let read = definition_from_proto(definition, "definition", &mut violations);
+                violations.finish()?;
+                read.ok_or_else(|| invalid_argument("definition", "is invalid"))?
+            }
             _ => {
                 return Err(invalid_argument(
                     "name",
-                    "set exactly one of name (a stored version) and document",
+                    "set exactly one of name (a stored version), document and definition",
                 ));
             }
         };
@@ -191,23 +208,42 @@ impl ScoringModelService for ScoringModelApi {
         let (Some(key), Some(expected)) = (key, expected) else {
             return Err(invalid_argument("name", "is invalid"));
         };
-        let current = self.store.get_model_version(&key).await?;
-        if expected.is_some_and(|expected| expected != current.etag_version) {
-            return Err(crate::storage::StorageError::EtagMismatch.into());
-        }
-        if current.state == VersionState::Draft {
+        // A draft edited between our read and our write fails on the etag; without a caller's
+        // etag that is no conflict of theirs, so read and try once more.
+        for attempt in 1..=2 {
+            let current = self.store.get_model_version(&key).await?;
+            if current.state == VersionState::Published {
+                // Publishing is idempotent: a retry of a publish that succeeded (with the etag
+                // the draft had, or none) gets the published version.
+                let retried = expected.is_none_or(|etag| etag + 1 >= current.etag_version);
+                return if retried {
+                    Ok(Response::new(version_to_proto(&current, None)))
+                } else {
+                    Err(StorageError::EtagMismatch.into())
+                };
+            }
+            if expected.is_some_and(|etag| etag != current.etag_version) {
+                return Err(StorageError::EtagMismatch.into());
+            }
             let problems = validate(&current.definition);
             if !problems.is_empty() {
                 return Err(refused_for(&problems));
             }
+            // Publishes exactly what was validated.
+            match self
+                .store
+                .publish_model_version(&key, Some(current.etag_version))
+                .await
+            {
+                Err(StorageError::EtagMismatch) if expected.is_none() && attempt == 1 => {}
+                result => {
+                    let published = result?;
+                    tracing::info!("model version published");
+                    return Ok(Response::new(version_to_proto(&published, None)));
+                }
+            }
         }
-        // Publishes exactly what was validated: a draft changed since fails on the etag.
-        let published = self
-            .store
-            .publish_model_version(&key, Some(current.etag_version))
-            .await?;
-        tracing::info!("model version published");
-        Ok(Response::new(version_to_proto(&published, None)))
+        Err(StorageError::Contention.into())
     }
 
     #[tracing::instrument(skip_all, fields(champion = %request.get_ref().name))]
@@ -242,23 +278,53 @@ impl ScoringModelService for ScoringModelApi {
     }
 }
 
+/// The model a version carries, as a document or as a definition (exactly one).
+fn model_of(version: &pb::ModelVersion, violations: &mut FieldViolations) -> Option<ScoringModel> {
+    match (&version.definition, version.document.is_empty()) {
+        (Some(definition), true) => {
+            definition_from_proto(definition, "model_version.definition", violations)
+        }
+        (None, _) => violations.check("model_version.document", document(&version.document)),
+        (Some(_), false) => {
+            violations.add(
+                "model_version",
+                "set document or definition, not both: they are two forms of one model",
+            );
+            None
+        }
+    }
+}
+
 /// A model document as the caller sent it; parse errors say where.
 fn document(text: &str) -> Result<ScoringModel, InvalidValue> {
     if text.trim().is_empty() {
         return Err(InvalidValue::new(
-            "is required: a YAML or JSON scoring model",
+            "is required: a YAML or JSON scoring model (or send a definition)",
         ));
     }
     ScoringModel::from_document(text).map_err(|error| InvalidValue::new(error.to_string()))
 }
 
 /// FAILED_PRECONDITION naming every problem of a draft that cannot be published.
+/// At most this many problems travel with the status: clients cap response metadata at a few
+/// KiB (8 KiB in grpc-java and C-core), and ValidateModelVersion lists them all.
+const LISTED_PROBLEMS: usize = 50;
+
 fn refused_for(problems: &[ModelProblem]) -> Status {
+    let listed = if problems.len() > LISTED_PROBLEMS {
+        format!(", the first {LISTED_PROBLEMS} listed (ValidateModelVersion lists them all)")
+    } else {
+        String::new()
+    };
     precondition_failed(
-        &format!("the model version has {} problem(s)", problems.len()),
+        &format!(
+            "the model version has {} problem(s){listed}",
+            problems.len()
+        ),
         "MODEL_PROBLEM",
         problems
             .iter()
+            .take(LISTED_PROBLEMS)
             .map(|problem| (problem.path.clone(), problem.message.clone())),
     )
 }
@@ -291,6 +357,7 @@ fn version_to_proto(
         Some(pb::DocumentFormat::Json) => definition.to_json().unwrap_or_default(),
         Some(_) => definition.to_yaml().unwrap_or_default(),
     };
+    let structured = format.map(|_| definition_to_proto(definition));
     pb::ModelVersion {
         name: model_version_name(&version.key),
         state: match version.state {
@@ -306,6 +373,7 @@ fn version_to_proto(
         update_time: Some(timestamp(version.update_time)),
         publish_time: version.publish_time.map(timestamp),
         etag: etag(version.etag_version),
+        definition: structured,
     }
 }
 

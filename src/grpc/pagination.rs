@@ -10,13 +10,21 @@ use crate::domain::InvalidValue;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 1000;
+/// The largest page of a list whose items are big (an assessment with its whole rationale is
+/// a few KiB), so a page stays well under the 4 MiB a gRPC client accepts by default.
+pub const MAX_LARGE_PAGE_SIZE: u64 = 100;
 
 /// The number of items to return: 0 means the default; above the maximum is lowered to it.
 pub fn page_size(requested: i32) -> Result<u64, InvalidValue> {
+    page_size_up_to(requested, MAX_PAGE_SIZE)
+}
+
+/// [`page_size`] for a list whose pages hold at most `max` items.
+pub fn page_size_up_to(requested: i32, max: u64) -> Result<u64, InvalidValue> {
     match u64::try_from(requested) {
         Err(_) => Err(InvalidValue::new("must not be negative")),
-        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
-        Ok(size) => Ok(size.min(MAX_PAGE_SIZE)),
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE.min(max)),
+        Ok(size) => Ok(size.min(max)),
     }
 }
 
@@ -70,6 +78,8 @@ mod tests {
         assert_eq!(page_size(7), Ok(7));
         assert_eq!(page_size(5000), Ok(MAX_PAGE_SIZE));
         assert!(page_size(-1).is_err());
+        assert_eq!(page_size_up_to(5000, MAX_LARGE_PAGE_SIZE), Ok(100));
+        assert_eq!(page_size_up_to(0, 20), Ok(20));
     }
 
     #[test]

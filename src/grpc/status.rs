@@ -42,8 +42,11 @@ pub fn invalid_argument(field: &str, description: &str) -> Status {
     violations.into_status()
 }
 
+/// How many violations a FAILED_PRECONDITION message spells out.
+const SUMMARIZED: usize = 5;
+
 /// FAILED_PRECONDITION with a `google.rpc.PreconditionFailure` detail: one violation of type
-/// `kind` per `(subject, description)`, all repeated in the message.
+/// `kind` per `(subject, description)`, the first few repeated in the message.
 pub fn precondition_failed(
     message: &str,
     kind: &str,
@@ -53,11 +56,16 @@ pub fn precondition_failed(
         .into_iter()
         .map(|(subject, description)| PreconditionViolation::new(kind, subject, description))
         .collect();
-    let summary = violations
+    // The message names the first few; the detail holds them all.
+    let mut summary = violations
         .iter()
+        .take(SUMMARIZED)
         .map(|violation| format!("{}: {}", violation.subject, violation.description))
         .collect::<Vec<_>>()
         .join("; ");
+    if violations.len() > SUMMARIZED {
+        summary.push_str(&format!("; and {} more", violations.len() - SUMMARIZED));
+    }
     Status::with_error_details(
         Code::FailedPrecondition,
         format!("{message}: {summary}"),

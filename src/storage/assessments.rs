@@ -21,9 +21,7 @@ use super::{
 use crate::domain::{
     customer::CustomerId,
     figures::FiguresSnapshot,
-    grading::{
-        AssessmentId, ModelVersion, RecordedAssessment, SnapshotRef, VersionKey, VersionState,
-    },
+    grading::{AssessmentId, RecordedAssessment, SnapshotRef, VersionKey},
     scoring::{Assessment, ScoringModel},
 };
 
@@ -104,7 +102,11 @@ impl Store {
                 })
             })?;
         let (version_id, version) = match &target.model_version {
-            Some(key) => published(load_version(&txn, key).await?)?,
+            Some(key) => {
+                let (id, version) = load_version(&txn, key).await?;
+                version.ensure_published("assessing with it")?;
+                (id, version)
+            }
             None => load_champion(&txn, customer.profile.kind)
                 .await?
                 .ok_or_else(|| {
@@ -217,17 +219,6 @@ impl Store {
             .await?;
         Page::from_overfetch(rows, limit).try_map(to_domain)
     }
-}
-
-/// A version an assessment may use: only a published one, which can no longer change.
-fn published((id, version): (i64, ModelVersion)) -> Result<(i64, ModelVersion), StorageError> {
-    if version.state != VersionState::Published {
-        return Err(StorageError::FailedPrecondition(format!(
-            "model version {} of {} is a draft; publish it before assessing with it",
-            version.key.version, version.key.model
-        )));
-    }
-    Ok((id, version))
 }
 
 async fn load_assessment(

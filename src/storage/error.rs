@@ -35,6 +35,12 @@ impl StorageError {
     }
 }
 
+impl From<crate::domain::Refusal> for StorageError {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        Self::FailedPrecondition(refusal.0)
+    }
+}
+
 impl From<DbErr> for StorageError {
     fn from(error: DbErr) -> Self {
         if let Some(SqlErr::UniqueConstraintViolation(_)) = error.sql_err() {

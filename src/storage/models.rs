@@ -4,8 +4,8 @@
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{LockType, OnConflict},
 };
 
@@ -22,6 +22,9 @@ use crate::domain::{
     scoring::ScoringModel,
 };
 
+/// The PostgreSQL advisory lock key that serializes publishing the defaults ("cgseed").
+const SEED_LOCK: i64 = 0x6367_7365_6564;
+
 impl Store {
     /// Brings the schema up to date and, on a database without any model, publishes
     /// `defaults` (existing customers first, then prospects) as version 1 of each and makes
@@ -29,6 +32,12 @@ impl Store {
     pub async fn prepare(&self, defaults: &[ScoringModel; 2]) -> Result<(), StorageError> {
         self.migrate().await?;
         let txn = self.begin_write_unchecked().await?;
+        if self.backend() == DbBackend::Postgres {
+            // Replicas starting together on an empty database take turns here, so only the
+            // first publishes the defaults (SQLite's IMMEDIATE transaction already does).
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SEED_LOCK})"))
+                .await?;
+        }
         if scoring_model::Entity::find().count(&txn).await? == 0 {
             let populations = [CustomerKind::Existing, CustomerKind::Prospect];
             for (definition, population) in defaults.iter().zip(populations) {
@@ -174,12 +183,7 @@ impl Store {
     ) -> Result<Champion, StorageError> {
         let txn = self.begin_write().await?;
         let (id, version) = load_version(&txn, key).await?;
-        if version.state != VersionState::Published {
-            return Err(StorageError::FailedPrecondition(format!(
-                "version {} of {} is a draft; publish it before making it champion",
-                key.version, key.model
-            )));
-        }
+        version.ensure_published("making it champion")?;
         set_champion_row(&txn, population, id).await?;
         let champion = load_champion_record(&txn, population).await?;
         txn.commit().await?;
@@ -211,12 +215,7 @@ async fn load_draft_for_update(
     if expected.is_some_and(|expected| expected != current.etag_version) {
         return Err(StorageError::EtagMismatch);
     }
-    if current.state == VersionState::Published {
-        return Err(StorageError::FailedPrecondition(format!(
-            "version {} of {} is published and never changes; create a new version",
-            key.version, key.model
-        )));
-    }
+    current.ensure_draft()?;
     Ok((id, current))
 }
 
@@ -302,11 +301,18 @@ async fn insert_model(
 }
 
 async fn next_version(db: &impl ConnectionTrait, model: &str) -> Result<i32, StorageError> {
-    let count = model_version::Entity::find()
+    let highest: Option<i32> = model_version::Entity::find()
+        .select_only()
+        .column_as(model_version::Column::Version.max(), "version")
         .filter(model_version::Column::ModelId.eq(model))
-        .count(db)
-        .await?;
-    i32::try_from(count + 1).map_err(|_| StorageError::Corrupt(format!("versions of {model}")))
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten();
+    highest
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| StorageError::Corrupt(format!("versions of {model}")))
 }
 
 /// Makes the version in row `version_id` the champion of `population`, and records it.
@@ -316,15 +322,19 @@ async fn set_champion_row(
     version_id: i64,
 ) -> Result<(), StorageError> {
     let time = now();
-    champion::Entity::delete_by_id(population.as_str())
-        .exec(db)
-        .await?;
-    champion::ActiveModel {
+    // One upsert, not delete-then-insert: two concurrent calls on PostgreSQL would both
+    // delete nothing and collide on the insert.
+    champion::Entity::insert(champion::ActiveModel {
         population: Set(population.as_str().to_owned()),
         model_version_id: Set(version_id),
         set_time: Set(time),
-    }
-    .insert(db)
+    })
+    .on_conflict(
+        OnConflict::column(champion::Column::Population)
+            .update_columns([champion::Column::ModelVersionId, champion::Column::SetTime])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
     .await?;
     champion_history::ActiveModel {
         population: Set(population.as_str().to_owned()),

@@ -6,9 +6,10 @@ use custgrade::{
     domain::scoring::document::DEFAULT_EXISTING,
     proto::custgrade::v1::{
         AssessCustomerRequest, CreateModelVersionRequest, DocumentFormat, ExplainAssessmentRequest,
-        GetAssessmentRequest, GetChampionRequest, GetModelVersionRequest, ListModelVersionsRequest,
-        ModelVersion, ModelVersionView, PublishModelVersionRequest, SetChampionRequest,
-        UpdateModelVersionRequest, ValidateModelVersionRequest, model_version::State,
+        FigureInput, GetAssessmentRequest, GetChampionRequest, GetModelVersionRequest,
+        ListModelVersionsRequest, ModelVersion, ModelVersionView, PublishModelVersionRequest,
+        SetChampionRequest, UpdateModelVersionRequest, ValidateModelVersionRequest,
+        model_version::State,
     },
 };
 use prost_types::FieldMask;
@@ -264,8 +265,19 @@ async fn a_published_version_never_changes_and_a_draft_changes_only_with_its_eta
     let published = try_publish(&app, &edited.name, &edited.etag)
         .await
         .expect("published");
-    let status = try_publish(&app, &published.name, "").await.unwrap_err();
-    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    // A retry of a publish that succeeded, with the draft's etag or none, gets the same version.
+    let retried = try_publish(&app, &published.name, &edited.etag).await;
+    assert_eq!(retried.expect("a retry is fine"), published);
+    let again = try_publish(&app, &published.name, "").await;
+    assert_eq!(again.expect("publishing is idempotent"), published);
+    let status = try_publish(&app, &published.name, &draft.etag)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::Aborted,
+        "an older etag is stale: {status:?}"
+    );
     let status = try_update(&app, &published.name, DEFAULT_EXISTING, "")
         .await
         .unwrap_err();
@@ -305,6 +317,7 @@ async fn validation_lists_every_problem_and_publishing_refuses_them(app: TestApp
         .validate_model_version(ValidateModelVersionRequest {
             name: String::new(),
             document: broken.clone(),
+            definition: None,
         })
         .await
         .expect("validated")
@@ -348,6 +361,7 @@ async fn validation_lists_every_problem_and_publishing_refuses_them(app: TestApp
         .validate_model_version(ValidateModelVersionRequest {
             name: draft.name.clone(),
             document: String::new(),
+            definition: None,
         })
         .await
         .expect("validated")
@@ -361,6 +375,7 @@ async fn validation_lists_every_problem_and_publishing_refuses_them(app: TestApp
         .validate_model_version(ValidateModelVersionRequest {
             name: EXISTING_V1.to_owned(),
             document: String::new(),
+            definition: None,
         })
         .await
         .expect("validated")
@@ -475,7 +490,170 @@ async fn versions_are_listed_newest_first_and_a_retried_create_makes_one(app: Te
     );
 }
 
+/// The structured form is the document's twin: a version read as messages can be edited and
+/// stored as messages, and both forms of a version say the same.
+async fn a_model_travels_as_structured_messages_too(app: TestApp) {
+    let v1 = app
+        .models
+        .clone()
+        .get_model_version(GetModelVersionRequest {
+            name: EXISTING_V1.to_owned(),
+            view: ModelVersionView::Full.into(),
+            document_format: DocumentFormat::Unspecified.into(),
+        })
+        .await
+        .expect("found")
+        .into_inner();
+    let mut definition = v1.definition.expect("the FULL view has the definition");
+    assert_eq!(definition.criteria.len(), 7);
+    assert_eq!(definition.criteria[0].weight_percent, "25");
+    assert_eq!(
+        definition.criteria[0].input(),
+        FigureInput::SalesLast12Months
+    );
+    assert_eq!(definition.grades[0].min_score, "85");
+    definition.grades[0].min_score = "80".to_owned();
+
+    let created = app
+        .models
+        .clone()
+        .create_model_version(CreateModelVersionRequest {
+            parent: "models/structured".to_owned(),
+            model_version: Some(ModelVersion {
+                definition: Some(definition.clone()),
+                ..ModelVersion::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("created from messages")
+        .into_inner();
+    let stored = app
+        .models
+        .clone()
+        .get_model_version(GetModelVersionRequest {
+            name: created.name.clone(),
+            view: ModelVersionView::Full.into(),
+            document_format: DocumentFormat::Yaml.into(),
+        })
+        .await
+        .expect("found")
+        .into_inner();
+    assert_eq!(stored.definition.as_ref(), Some(&definition));
+    assert_eq!(stored.document, a_from_80_as_written(&app).await);
+
+    definition.criteria[0].weight_percent = "20".to_owned();
+    let problems = app
+        .models
+        .clone()
+        .validate_model_version(ValidateModelVersionRequest {
+            name: String::new(),
+            document: String::new(),
+            definition: Some(definition.clone()),
+        })
+        .await
+        .expect("validated")
+        .into_inner()
+        .problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "criteria");
+
+    let both = app
+        .models
+        .clone()
+        .create_model_version(CreateModelVersionRequest {
+            parent: "models/structured".to_owned(),
+            model_version: Some(ModelVersion {
+                definition: Some(definition.clone()),
+                document: DEFAULT_EXISTING.to_owned(),
+                ..ModelVersion::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_request_fields(&both), fields(&["model_version"]));
+
+    definition.criteria[1].weight_percent = "lots".to_owned();
+    let updated = app
+        .models
+        .clone()
+        .update_model_version(UpdateModelVersionRequest {
+            model_version: Some(ModelVersion {
+                name: created.name.clone(),
+                definition: Some(definition),
+                ..ModelVersion::default()
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec!["definition".to_owned()],
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_request_fields(&updated),
+        fields(&["model_version.definition.criteria[1].weight_percent"])
+    );
+}
+
+/// The YAML the server writes for the default model with A from 80.
+async fn a_from_80_as_written(app: &TestApp) -> String {
+    let draft = try_create(app, "models/written", &a_from_80())
+        .await
+        .expect("created");
+    app.models
+        .clone()
+        .get_model_version(GetModelVersionRequest {
+            name: draft.name,
+            view: ModelVersionView::Full.into(),
+            document_format: DocumentFormat::Yaml.into(),
+        })
+        .await
+        .expect("found")
+        .into_inner()
+        .document
+        .replace("models/written", "models/structured")
+}
+
+async fn concurrent_champion_changes_all_succeed(app: TestApp) {
+    let calls: Vec<_> = (0..8)
+        .map(|n| {
+            let app_models = app.models.clone();
+            let version = if n % 2 == 0 {
+                EXISTING_V1
+            } else {
+                "models/prospects/versions/1"
+            };
+            tokio::spawn(async move {
+                app_models
+                    .clone()
+                    .set_champion(SetChampionRequest {
+                        name: "champions/existing".to_owned(),
+                        model_version: version.to_owned(),
+                    })
+                    .await
+                    .map(|response| response.into_inner().model_version)
+            })
+        })
+        .collect();
+    let mut set = Vec::new();
+    for call in calls {
+        set.push(
+            call.await
+                .expect("the task ran")
+                .expect("every change succeeds"),
+        );
+    }
+    let champion = champion_of(&app, "existing").await;
+    assert!(
+        set.contains(&champion),
+        "{champion} was one of the versions set"
+    );
+}
+
 on_every_backend!(
+    concurrent_champion_changes_all_succeed,
+    a_model_travels_as_structured_messages_too,
     the_default_models_are_published_champions_on_first_start,
     a_published_copy_becomes_champion_and_old_assessments_keep_their_version,
     a_published_version_never_changes_and_a_draft_changes_only_with_its_etag,

@@ -18,6 +18,16 @@ use super::{
     model::ScoringModel,
 };
 
+/// Bounds that keep a published model's arithmetic and dates within what every caller can
+/// read: a grade valid for ten years at most (so `valid_until` stays a plain calendar date), a
+/// credit limit of at most ten years of purchases or ten times net assets or revenue, and a
+/// rounding step between a cent and a billion.
+const MAX_VALIDITY_MONTHS: u32 = 120;
+const MAX_MONTHS: Decimal = Decimal::from_parts(120, 0, 0, false, 0);
+const MAX_CAP_PERCENT: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+const MIN_ROUNDING: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+const MAX_ROUNDING: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
 /// One thing wrong with a model: where, and what to change (lowercase, no trailing period).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelProblem {
@@ -43,8 +53,11 @@ pub fn validate(model: &ScoringModel) -> Vec<ModelProblem> {
     criteria::check(model, &mut problems);
     check_grades(model, &mut problems);
     check_knock_outs(model, &mut problems);
-    if model.validity_months == 0 {
-        problems.add("validity_months", "must be at least 1");
+    if !(1..=MAX_VALIDITY_MONTHS).contains(&model.validity_months) {
+        problems.add(
+            "validity_months",
+            format!("must be 1 to {MAX_VALIDITY_MONTHS}"),
+        );
     }
     problems.0
 }
@@ -111,16 +124,16 @@ fn check_grades(model: &ScoringModel, problems: &mut Problems) {
             problems.add(&path, "is for a grade the model does not have");
         }
         let rule = &policy.credit_limit;
-        if rule.months_of_purchases.is_sign_negative() {
+        if rule.months_of_purchases.is_sign_negative() || rule.months_of_purchases > MAX_MONTHS {
             problems.add(
                 format!("{path}.credit_limit.months_of_purchases"),
-                "must not be negative",
+                format!("must be 0 to {MAX_MONTHS}"),
             );
         }
-        if rule.round_down_to <= Decimal::ZERO {
+        if rule.round_down_to < MIN_ROUNDING || rule.round_down_to > MAX_ROUNDING {
             problems.add(
                 format!("{path}.credit_limit.round_down_to"),
-                "must be above 0",
+                format!("must be {MIN_ROUNDING} to {MAX_ROUNDING}"),
             );
         }
         let caps = [
@@ -128,10 +141,10 @@ fn check_grades(model: &ScoringModel, problems: &mut Problems) {
             ("cap_percent_of_revenue", rule.cap_percent_of_revenue),
         ];
         for (field, cap) in caps {
-            if cap.is_some_and(|cap| cap.is_sign_negative()) {
+            if cap.is_some_and(|cap| cap.is_sign_negative() || cap > MAX_CAP_PERCENT) {
                 problems.add(
                     format!("{path}.credit_limit.{field}"),
-                    "must not be negative",
+                    format!("must be 0 to {MAX_CAP_PERCENT}"),
                 );
             }
         }

@@ -59,7 +59,11 @@ fn the_test_model_is_valid() {
 #[case::duplicate_grade(|m: &mut ScoringModel| m.grades[2].grade = "B".into(), "grades[2].grade", "duplicates grade B")]
 #[case::grade_without_policy(|m: &mut ScoringModel| { m.policies.remove("B"); }, "grades[1].grade", "has no policy")]
 #[case::policy_without_grade(|m: &mut ScoringModel| { let c = m.policies["C"].clone(); m.policies.insert("E".into(), c); }, "policies.E", "is for a grade the model does not have")]
-#[case::rounding_step_not_positive(|m: &mut ScoringModel| m.policies.get_mut("A").unwrap().credit_limit.round_down_to = d("0"), "policies.A.credit_limit.round_down_to", "must be above 0")]
+#[case::rounding_step_not_positive(|m: &mut ScoringModel| m.policies.get_mut("A").unwrap().credit_limit.round_down_to = d("0"), "policies.A.credit_limit.round_down_to", "must be 0.01 to 1000000000")]
+#[case::rounding_step_too_fine(|m: &mut ScoringModel| m.policies.get_mut("A").unwrap().credit_limit.round_down_to = d("0.0000000000000000000000000001"), "policies.A.credit_limit.round_down_to", "must be 0.01 to 1000000000")]
+#[case::too_many_months(|m: &mut ScoringModel| m.policies.get_mut("A").unwrap().credit_limit.months_of_purchases = d("121"), "policies.A.credit_limit.months_of_purchases", "must be 0 to 120")]
+#[case::cap_too_high(|m: &mut ScoringModel| m.policies.get_mut("A").unwrap().credit_limit.cap_percent_of_revenue = Some(d("1000.5")), "policies.A.credit_limit.cap_percent_of_revenue", "must be 0 to 1000")]
+#[case::validity_too_long(|m: &mut ScoringModel| m.validity_months = 121, "validity_months", "must be 1 to 120")]
 #[case::cap_to_unknown_grade(|m: &mut ScoringModel| m.knock_outs[0].effect = Effect::CapGrade("E".into()), "knock_outs[0].effect.cap_grade", "names grade E, which the model does not have")]
 #[case::number_expected(|m: &mut ScoringModel| m.knock_outs[0].when_any[0].value = Some("ninety".into()), "knock_outs[0].when_any[0].value", "must be a number for this input, got \"ninety\"")]
 #[case::category_expected(|m: &mut ScoringModel| m.knock_outs[1].when_any[0].value = Some("DDD".into()), "knock_outs[1].when_any[0].value", "must be one of AAA, AA, A, BBB, BB, B, CCC, CC, C, D, got \"DDD\"")]
@@ -67,7 +71,7 @@ fn the_test_model_is_valid() {
 #[case::value_missing(|m: &mut ScoringModel| m.knock_outs[0].when_any[0].value = None, "knock_outs[0].when_any[0].value", "is required")]
 #[case::value_with_is_missing(|m: &mut ScoringModel| m.knock_outs[2].when_any[0].value = Some("true".into()), "knock_outs[2].when_any[0].value", "must be absent for is_missing")]
 #[case::no_condition(|m: &mut ScoringModel| m.knock_outs[3].when_any.clear(), "knock_outs[3].when_any", "must have at least one condition")]
-#[case::validity_zero(|m: &mut ScoringModel| m.validity_months = 0, "validity_months", "must be at least 1")]
+#[case::validity_zero(|m: &mut ScoringModel| m.validity_months = 0, "validity_months", "must be 1 to 120")]
 fn validation_names_each_problem_where_it_is(
     #[case] break_it: fn(&mut ScoringModel),
     #[case] path: &str,
