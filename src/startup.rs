@@ -14,6 +14,7 @@ use crate::{
     grpc::{
         access_log::AccessLogLayer, assessments::AssessmentApi, auth::AuthLayer,
         customers::CustomerApi, figures::FiguresApi, models::ScoringModelApi,
+        portfolio::PortfolioApi,
     },
     proto::{
         FILE_DESCRIPTOR_SET,
@@ -21,6 +22,7 @@ use crate::{
             assessment_service_server::AssessmentServiceServer,
             customer_service_server::CustomerServiceServer,
             figures_service_server::FiguresServiceServer,
+            portfolio_service_server::PortfolioServiceServer,
             scoring_model_service_server::ScoringModelServiceServer,
         },
     },
@@ -34,6 +36,7 @@ const SERVICES: &[&str] = &[
     <FiguresServiceServer<FiguresApi> as NamedService>::NAME,
     <AssessmentServiceServer<AssessmentApi> as NamedService>::NAME,
     <ScoringModelServiceServer<ScoringModelApi> as NamedService>::NAME,
+    <PortfolioServiceServer<PortfolioApi> as NamedService>::NAME,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +126,9 @@ impl Application {
                 self.store.clone(),
             )))
             .add_service(ScoringModelServiceServer::new(ScoringModelApi::new(
+                self.store.clone(),
+            )))
+            .add_service(PortfolioServiceServer::new(PortfolioApi::new(
                 self.store.clone(),
             )))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {

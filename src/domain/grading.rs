@@ -5,13 +5,18 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
     InvalidValue, Refusal,
     customer::{CustomerId, CustomerKind},
-    scoring,
+    figures::FigureSet,
+    scoring::{
+        self,
+        input::{Input, InputValue},
+    },
 };
 
 /// Which version of which model: `existing-customers` version 3.
@@ -155,6 +160,68 @@ pub struct RecordedAssessment {
     pub model_version: VersionKey,
     pub assess_time: DateTime<Utc>,
     pub assessment: scoring::Assessment,
+}
+
+/// A customer's grade as the portfolio reads it: the brief of its newest assessment, with
+/// the sales and gross profit of the snapshot graded, kept one row per customer so that
+/// book-wide queries never re-read assessments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentGrade {
+    pub customer: CustomerId,
+    pub assessment: AssessmentId,
+    pub model_version: VersionKey,
+    pub grade: String,
+    pub total_score: Decimal,
+    /// `None` when the model has no policy for the grade (validation refuses such models).
+    pub credit_limit: Option<Decimal>,
+    /// The snapshot's currency: the credit limit's, sales' and gross profit's.
+    pub currency: Option<String>,
+    pub payment_terms_days: u32,
+    pub service_level: String,
+    pub review_required: bool,
+    pub assess_time: DateTime<Utc>,
+    pub as_of: NaiveDate,
+    pub valid_until: NaiveDate,
+    /// Our sales to the customer in the 12 months before the snapshot.
+    pub sales: Option<Decimal>,
+    /// Those sales times their gross margin, to the cent.
+    pub gross_profit: Option<Decimal>,
+}
+
+impl CurrentGrade {
+    /// The grade `record` gives, with the sales and gross profit of the `figures` it graded.
+    pub fn of(record: &RecordedAssessment, figures: &FigureSet) -> Self {
+        let assessment = &record.assessment;
+        let credit = assessment.credit.as_ref();
+        let sales = figures.sales_last_12_months;
+        let margin = match Input::GrossMarginPercent.value(figures) {
+            Some(InputValue::Number(percent)) => Some(percent),
+            _ => None,
+        };
+        let gross_profit = sales.zip(margin).map(|(sales, percent)| {
+            (sales * percent / Decimal::ONE_HUNDRED)
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        });
+        Self {
+            customer: record.customer,
+            assessment: record.id,
+            model_version: record.model_version.clone(),
+            grade: assessment.grade.clone(),
+            total_score: assessment.total_score,
+            credit_limit: credit.map(|credit| credit.credit_limit),
+            currency: record.snapshot.currency.clone(),
+            payment_terms_days: credit.map_or(0, |credit| credit.payment_terms_days),
+            service_level: credit
+                .map(|credit| credit.service_level.clone())
+                .unwrap_or_default(),
+            review_required: assessment.review_required,
+            assess_time: record.assess_time,
+            as_of: assessment.as_of,
+            valid_until: assessment.valid_until,
+            sales,
+            gross_profit,
+        }
+    }
 }
 
 #[cfg(test)]

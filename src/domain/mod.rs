@@ -5,6 +5,7 @@ pub mod customer;
 pub mod figures;
 pub mod grading;
 pub mod invalid;
+pub mod portfolio;
 pub mod scoring;
 
 pub use invalid::{InvalidValue, Refusal};

@@ -22,7 +22,7 @@ use super::{
 use crate::{
     domain::{
         InvalidValue,
-        grading::{AssessmentId, RecordedAssessment},
+        grading::{AssessmentId, CurrentGrade, RecordedAssessment},
         scoring::{
             Locale, assess,
             assessment::{CriterionResult, FiredKnockOut, MissingTreatment},
@@ -182,8 +182,8 @@ impl AssessmentService for AssessmentApi {
         let request = request.into_inner();
         let customer = parse_customer_name(&request.customer)
             .map_err(|InvalidValue(reason)| invalid_argument("customer", &reason))?;
-        let recorded = self.store.current_assessment(customer).await?;
-        Ok(Response::new(grade_to_proto(&recorded)))
+        let grade = self.store.current_grade(customer).await?;
+        Ok(Response::new(grade_to_proto(&grade)))
     }
 
     async fn explain_assessment(
@@ -288,24 +288,23 @@ fn assessment_to_proto(recorded: RecordedAssessment, locale: Locale) -> pb::Asse
     }
 }
 
-fn grade_to_proto(recorded: &RecordedAssessment) -> pb::CustomerGrade {
-    let assessment = &recorded.assessment;
-    let currency = recorded.snapshot.currency.as_deref().unwrap_or_default();
-    let credit = assessment.credit.as_ref();
+/// A current grade as the contract shows it, for GetCustomerGrade and the portfolio lists.
+pub(super) fn grade_to_proto(grade: &CurrentGrade) -> pb::CustomerGrade {
+    let currency = grade.currency.as_deref().unwrap_or_default();
     pb::CustomerGrade {
-        customer: customer_name(recorded.customer),
-        assessment: assessment_name(recorded.customer, recorded.id),
-        grade: assessment.grade.clone(),
-        total_score: decimal(assessment.total_score),
-        credit_limit: credit.and_then(|credit| limit(credit.credit_limit, currency)),
-        payment_terms_days: credit.map_or(0, |credit| terms(credit.payment_terms_days)),
-        service_level: credit
-            .map(|credit| credit.service_level.clone())
-            .unwrap_or_default(),
-        review_required: assessment.review_required,
-        assess_time: Some(timestamp(recorded.assess_time)),
-        valid_until: Some(date_to_proto(assessment.valid_until)),
-        model_version: model_version_name(&recorded.model_version),
+        customer: customer_name(grade.customer),
+        assessment: assessment_name(grade.customer, grade.assessment),
+        grade: grade.grade.clone(),
+        total_score: decimal(grade.total_score),
+        credit_limit: grade
+            .credit_limit
+            .and_then(|amount| limit(amount, currency)),
+        payment_terms_days: terms(grade.payment_terms_days),
+        service_level: grade.service_level.clone(),
+        review_required: grade.review_required,
+        assess_time: Some(timestamp(grade.assess_time)),
+        valid_until: Some(date_to_proto(grade.valid_until)),
+        model_version: model_version_name(&grade.model_version),
     }
 }
 

@@ -225,7 +225,15 @@ fn customer_cursor(
     token: &str,
     filter: &CustomerFilter,
 ) -> Result<Option<CustomerId>, InvalidValue> {
-    pagination::decode(token, &FilterKey(filter))?
+    customer_cursor_id(token, &FilterKey(filter))
+}
+
+/// Where a page ordered by customer id continues: the token carries the last id.
+pub(super) fn customer_cursor_id(
+    token: &str,
+    filter: &impl serde::Serialize,
+) -> Result<Option<CustomerId>, InvalidValue> {
+    pagination::decode(token, filter)?
         .map(|raw| CustomerId::parse(&raw))
         .transpose()
 }
@@ -377,32 +385,67 @@ fn filter_from_proto(
     request: &pb::ListCustomersRequest,
     violations: &mut FieldViolations,
 ) -> Option<CustomerFilter> {
-    let kind = match pb::CustomerKind::try_from(request.kind) {
+    customer_filter(
+        CustomerFilterFields {
+            kind: request.kind,
+            industry: &request.industry,
+            region: &request.region,
+            label: &request.label,
+            show_deleted: request.show_deleted,
+        },
+        "",
+        violations,
+    )
+}
+
+/// The customer filter fields a list request carries, as sent.
+pub(super) struct CustomerFilterFields<'a> {
+    pub kind: i32,
+    pub industry: &'a str,
+    pub region: &'a str,
+    /// `key` or `key=value`.
+    pub label: &'a str,
+    pub show_deleted: bool,
+}
+
+/// Reads a customer filter; violations are named `{prefix}kind`, `{prefix}label`.
+pub(super) fn customer_filter(
+    fields: CustomerFilterFields<'_>,
+    prefix: &str,
+    violations: &mut FieldViolations,
+) -> Option<CustomerFilter> {
+    let kind = match pb::CustomerKind::try_from(fields.kind) {
         Ok(pb::CustomerKind::Unspecified) => Some(None),
-        Ok(_) => violations.check("kind", kind_from_proto(request.kind).map(Some)),
+        Ok(_) => violations.check(
+            &format!("{prefix}kind"),
+            kind_from_proto(fields.kind).map(Some),
+        ),
         Err(_) => {
-            violations.add("kind", format!("{} is not a customer kind", request.kind));
+            violations.add(
+                format!("{prefix}kind"),
+                format!("{} is not a customer kind", fields.kind),
+            );
             None
         }
     };
-    let label = if request.label.is_empty() {
+    let label = if fields.label.is_empty() {
         Some(None)
     } else {
-        let (key, value) = match request.label.split_once('=') {
+        let (key, value) = match fields.label.split_once('=') {
             Some((key, value)) => (key, Some(value.to_owned())),
-            None => (request.label.as_str(), None),
+            None => (fields.label, None),
         };
         violations
-            .check("label", customer::validate_label_key(key))
+            .check(&format!("{prefix}label"), customer::validate_label_key(key))
             .map(|()| Some((key.to_owned(), value)))
     };
     let non_empty = |value: &str| (!value.is_empty()).then(|| value.to_owned());
     Some(CustomerFilter {
         kind: kind?,
-        industry: non_empty(&request.industry),
-        region: non_empty(&request.region),
+        industry: non_empty(fields.industry),
+        region: non_empty(fields.region),
         label: label?,
-        show_deleted: request.show_deleted,
+        show_deleted: fields.show_deleted,
     })
 }
 

@@ -11,5 +11,6 @@ mod model_definition;
 pub mod models;
 mod names;
 mod pagination;
+pub mod portfolio;
 mod request_id;
 mod status;

@@ -14,6 +14,7 @@ use super::{
     customers::{Page, load},
     entities::assessment,
     figures::{self as figures_repo},
+    grades,
     idempotency::{RequestKey, concurrent_result},
     models::{load_champion, load_version},
     now,
@@ -21,7 +22,7 @@ use super::{
 use crate::domain::{
     customer::CustomerId,
     figures::FiguresSnapshot,
-    grading::{AssessmentId, RecordedAssessment, SnapshotRef, VersionKey},
+    grading::{AssessmentId, CurrentGrade, RecordedAssessment, SnapshotRef, VersionKey},
     scoring::{Assessment, ScoringModel},
 };
 
@@ -150,6 +151,11 @@ impl Store {
         }
         .insert(&txn)
         .await?;
+        grades::save(
+            &txn,
+            &CurrentGrade::of(&record, &recorded_figures.snapshot.figures),
+        )
+        .await?;
         if let Some(key) = key {
             key.remember(&txn, &record.id.to_string()).await?;
         }
@@ -164,19 +170,6 @@ impl Store {
         id: AssessmentId,
     ) -> Result<RecordedAssessment, StorageError> {
         load_assessment(self.reader()?, customer, id).await
-    }
-
-    /// The customer's newest assessment: its current grade.
-    pub async fn current_assessment(
-        &self,
-        customer: CustomerId,
-    ) -> Result<RecordedAssessment, StorageError> {
-        let page = self
-            .list_assessments(customer, &AssessmentFilter::default(), None, 1)
-            .await?;
-        page.items.into_iter().next().ok_or(StorageError::NotFound {
-            what: "assessment of this customer",
-        })
     }
 
     /// A page of the customer's assessments, newest first.

@@ -322,7 +322,7 @@ fn profile_columns(id: CustomerId, profile: &CustomerProfile) -> customer::Activ
     }
 }
 
-fn filter_condition(filter: &CustomerFilter) -> Condition {
+pub(super) fn filter_condition(filter: &CustomerFilter) -> Condition {
     let mut condition = Condition::all();
     if !filter.show_deleted {
         condition = condition.add(customer::Column::DeleteTime.is_null());

@@ -6,6 +6,7 @@ pub mod customers;
 mod entities;
 pub mod error;
 pub mod figures;
+pub mod grades;
 mod idempotency;
 mod migrations;
 pub mod models;

@@ -11,6 +11,7 @@ use custgrade::{
         assessment_service_client::AssessmentServiceClient,
         customer_service_client::CustomerServiceClient,
         figures_service_client::FiguresServiceClient,
+        portfolio_service_client::PortfolioServiceClient,
         scoring_model_service_client::ScoringModelServiceClient,
     },
     startup::Application,
@@ -37,6 +38,7 @@ pub struct TestApp {
     pub figures: FiguresServiceClient<Channel>,
     pub assessments: AssessmentServiceClient<Channel>,
     pub models: ScoringModelServiceClient<Channel>,
+    pub portfolio: PortfolioServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
@@ -51,6 +53,25 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Another handle on the same server, for tasks that call it concurrently; dropping it
+    /// leaves the server running.
+    pub fn clone_clients(&self) -> TestApp {
+        TestApp {
+            addr: self.addr,
+            database_url: self.database_url.clone(),
+            customers: self.customers.clone(),
+            figures: self.figures.clone(),
+            assessments: self.assessments.clone(),
+            models: self.models.clone(),
+            portfolio: self.portfolio.clone(),
+            health: self.health.clone(),
+            channel: self.channel.clone(),
+            stop: None,
+            stopped: None,
+            _sqlite_dir: None,
+        }
+    }
+
     /// Tells the server to shut down, as SIGTERM would, without waiting.
     pub fn begin_shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -155,6 +176,7 @@ pub async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) ->
         figures: FiguresServiceClient::new(channel.clone()),
         assessments: AssessmentServiceClient::new(channel.clone()),
         models: ScoringModelServiceClient::new(channel.clone()),
+        portfolio: PortfolioServiceClient::new(channel.clone()),
         health: HealthClient::new(channel.clone()),
         channel,
         stop: Some(stop),

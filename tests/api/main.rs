@@ -11,5 +11,6 @@ mod customers;
 mod figures;
 mod helpers;
 mod models;
+mod portfolio;
 mod python_client;
 mod server;

@@ -42,6 +42,7 @@ const RULES: &[Rule] = &[
     rule("custgrade.v1.CustomerService", "Get", Role::Reader),
     rule("custgrade.v1.CustomerService", "List", Role::Reader),
     rule("custgrade.v1.CustomerService", "", Role::Writer),
+    rule("custgrade.v1.PortfolioService", "", Role::Reader),
     rule("custgrade.v1.ScoringModelService", "Get", Role::Reader),
     rule("custgrade.v1.ScoringModelService", "List", Role::Reader),
     rule("custgrade.v1.ScoringModelService", "Validate", Role::Reader),

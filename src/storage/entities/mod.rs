@@ -5,6 +5,7 @@ pub mod assessment;
 pub mod champion;
 pub mod champion_history;
 pub mod customer;
+pub mod customer_grade;
 pub mod customer_label;
 pub mod figures;
 pub mod idempotency_key;

@@ -1,6 +1,7 @@
 //! Scoring models and their versions, the champion of each population (with its history),
-//! and assessments: one row each, the whole rationale as one JSON document beside the few
-//! columns that lists and grade queries filter on.
+//! assessments (one row each, the whole rationale as one JSON document beside the few columns
+//! that lists filter on) and each customer's current grade, kept up to date with every
+//! assessment so that portfolio queries read one row per customer.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -72,6 +73,27 @@ enum Assessments {
     TotalScore,
     Grade,
     Document,
+}
+
+#[derive(DeriveIden)]
+enum CustomerGrades {
+    Table,
+    CustomerId,
+    AssessmentId,
+    ModelId,
+    ModelVersion,
+    Grade,
+    TotalScore,
+    CreditLimit,
+    Currency,
+    PaymentTermsDays,
+    ServiceLevel,
+    ReviewRequired,
+    AssessTime,
+    AsOfDate,
+    ValidUntil,
+    Sales,
+    GrossProfit,
 }
 
 #[async_trait::async_trait]
@@ -203,11 +225,70 @@ impl MigrationTrait for Migration {
                     .col(Assessments::Id)
                     .to_owned(),
             )
-            .await
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(CustomerGrades::Table)
+                    .col(string(CustomerGrades::CustomerId).primary_key())
+                    .col(string(CustomerGrades::AssessmentId))
+                    .col(string(CustomerGrades::ModelId))
+                    .col(integer(CustomerGrades::ModelVersion))
+                    .col(string(CustomerGrades::Grade))
+                    .col(string(CustomerGrades::TotalScore))
+                    .col(string_null(CustomerGrades::CreditLimit))
+                    .col(string_null(CustomerGrades::Currency))
+                    .col(big_integer(CustomerGrades::PaymentTermsDays))
+                    .col(string(CustomerGrades::ServiceLevel))
+                    .col(boolean(CustomerGrades::ReviewRequired))
+                    .col(timestamp_with_time_zone(CustomerGrades::AssessTime))
+                    .col(date(CustomerGrades::AsOfDate))
+                    .col(date(CustomerGrades::ValidUntil))
+                    .col(string_null(CustomerGrades::Sales))
+                    .col(string_null(CustomerGrades::GrossProfit))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_customer_grades_customer")
+                            .from(CustomerGrades::Table, CustomerGrades::CustomerId)
+                            .to(Customers::Table, Customers::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_customer_grades_assessment")
+                            .from(CustomerGrades::Table, CustomerGrades::AssessmentId)
+                            .to(Assessments::Table, Assessments::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // The portfolio filters, each paged by customer id: a grade, a model version, and
+        // "assessed before" for stale grades.
+        for (name, columns) in [
+            ("idx_customer_grades_grade", vec![CustomerGrades::Grade]),
+            (
+                "idx_customer_grades_model",
+                vec![CustomerGrades::ModelId, CustomerGrades::ModelVersion],
+            ),
+            (
+                "idx_customer_grades_assess_time",
+                vec![CustomerGrades::AssessTime],
+            ),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table(CustomerGrades::Table);
+            for column in columns {
+                index.col(column);
+            }
+            index.col(CustomerGrades::CustomerId);
+            manager.create_index(index.to_owned()).await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            CustomerGrades::Table.into_iden(),
             Assessments::Table.into_iden(),
             ChampionHistory::Table.into_iden(),
             Champions::Table.into_iden(),

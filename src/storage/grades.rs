@@ -1,0 +1,185 @@
+//! The current-grade repository: one row per assessed customer, replaced in the transaction
+//! of every new assessment, and the portfolio reads over it (a filtered page, or every row of
+//! a filter streamed through a visitor so memory stays flat whatever the book's size).
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, sea_query::OnConflict,
+};
+
+use super::{
+    StorageError, Store,
+    customers::{CustomerFilter, Page, filter_condition, load, parse_id},
+    entities::customer_grade,
+};
+use crate::domain::{
+    customer::CustomerId,
+    grading::{AssessmentId, CurrentGrade, VersionKey},
+};
+
+/// Which customers' grades a portfolio query reads. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GradeFilter {
+    /// Kind, industry, region and label of the customer; deleted customers are left out
+    /// unless `show_deleted`.
+    pub customers: CustomerFilter,
+    pub grade: Option<String>,
+    pub model_version: Option<VersionKey>,
+    /// Only grades assessed before this time: the stale ones.
+    pub assessed_before: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// The customer's current grade; NOT_FOUND for an unknown customer or one never assessed.
+    pub async fn current_grade(&self, customer: CustomerId) -> Result<CurrentGrade, StorageError> {
+        let db = self.reader()?;
+        let row = customer_grade::Entity::find_by_id(customer.to_string())
+            .one(db)
+            .await?;
+        match row {
+            Some(row) => to_domain(row),
+            None => {
+                load(db, customer).await?;
+                Err(StorageError::NotFound {
+                    what: "assessment of this customer",
+                })
+            }
+        }
+    }
+
+    /// A page of current grades under `filter`, in customer registration order.
+    pub async fn list_grades(
+        &self,
+        filter: &GradeFilter,
+        after: Option<CustomerId>,
+        limit: u64,
+    ) -> Result<Page<CurrentGrade>, StorageError> {
+        let mut query = filtered(filter);
+        if let Some(after) = after {
+            query = query.filter(customer_grade::Column::CustomerId.gt(after.to_string()));
+        }
+        let rows = query
+            .order_by_asc(customer_grade::Column::CustomerId)
+            .limit(limit + 1)
+            .all(self.reader()?)
+            .await?;
+        Page::from_overfetch(rows, limit).try_map(to_domain)
+    }
+
+    /// Calls `visit` with every current grade under `filter`, one row at a time.
+    pub async fn visit_grades(
+        &self,
+        filter: &GradeFilter,
+        mut visit: impl FnMut(CurrentGrade),
+    ) -> Result<(), StorageError> {
+        let db = self.reader()?;
+        let mut rows = filtered(filter).stream(db).await?;
+        while let Some(row) = rows.try_next().await? {
+            visit(to_domain(row)?);
+        }
+        Ok(())
+    }
+}
+
+fn filtered(filter: &GradeFilter) -> sea_orm::Select<customer_grade::Entity> {
+    let mut query = customer_grade::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            customer_grade::Relation::Customer.def(),
+        )
+        .filter(filter_condition(&filter.customers));
+    if let Some(grade) = &filter.grade {
+        query = query.filter(customer_grade::Column::Grade.eq(grade.as_str()));
+    }
+    if let Some(key) = &filter.model_version {
+        query = query
+            .filter(customer_grade::Column::ModelId.eq(key.model.as_str()))
+            .filter(customer_grade::Column::ModelVersion.eq(key.version));
+    }
+    if let Some(before) = filter.assessed_before {
+        query = query.filter(customer_grade::Column::AssessTime.lt(before));
+    }
+    query
+}
+
+/// Makes `grade` the customer's current grade; call it in the transaction that stores the
+/// assessment it comes from.
+pub(super) async fn save(
+    db: &impl ConnectionTrait,
+    grade: &CurrentGrade,
+) -> Result<(), StorageError> {
+    use customer_grade::Column as C;
+    use sea_orm::ActiveValue::Set;
+    let row = customer_grade::ActiveModel {
+        customer_id: Set(grade.customer.to_string()),
+        assessment_id: Set(grade.assessment.to_string()),
+        model_id: Set(grade.model_version.model.clone()),
+        model_version: Set(grade.model_version.version),
+        grade: Set(grade.grade.clone()),
+        total_score: Set(grade.total_score.to_string()),
+        credit_limit: Set(grade.credit_limit.map(|limit| limit.to_string())),
+        currency: Set(grade.currency.clone()),
+        payment_terms_days: Set(i64::from(grade.payment_terms_days)),
+        service_level: Set(grade.service_level.clone()),
+        review_required: Set(grade.review_required),
+        assess_time: Set(grade.assess_time),
+        as_of_date: Set(grade.as_of),
+        valid_until: Set(grade.valid_until),
+        sales: Set(grade.sales.map(|sales| sales.to_string())),
+        gross_profit: Set(grade.gross_profit.map(|profit| profit.to_string())),
+    };
+    customer_grade::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(C::CustomerId)
+                .update_columns([
+                    C::AssessmentId,
+                    C::ModelId,
+                    C::ModelVersion,
+                    C::Grade,
+                    C::TotalScore,
+                    C::CreditLimit,
+                    C::Currency,
+                    C::PaymentTermsDays,
+                    C::ServiceLevel,
+                    C::ReviewRequired,
+                    C::AssessTime,
+                    C::AsOfDate,
+                    C::ValidUntil,
+                    C::Sales,
+                    C::GrossProfit,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+fn to_domain(row: customer_grade::Model) -> Result<CurrentGrade, StorageError> {
+    let corrupt =
+        |what: &str| StorageError::Corrupt(format!("current grade of {}: {what}", row.customer_id));
+    let decimal = |raw: &str| raw.parse().map_err(|_| corrupt(raw));
+    Ok(CurrentGrade {
+        customer: parse_id(&row.customer_id)?,
+        assessment: AssessmentId::parse(&row.assessment_id)
+            .map_err(|_| corrupt("assessment id"))?,
+        model_version: VersionKey {
+            model: row.model_id.clone(),
+            version: row.model_version,
+        },
+        total_score: decimal(&row.total_score)?,
+        credit_limit: row.credit_limit.as_deref().map(decimal).transpose()?,
+        payment_terms_days: u32::try_from(row.payment_terms_days).map_err(|_| corrupt("terms"))?,
+        sales: row.sales.as_deref().map(decimal).transpose()?,
+        gross_profit: row.gross_profit.as_deref().map(decimal).transpose()?,
+        grade: row.grade,
+        currency: row.currency,
+        service_level: row.service_level,
+        review_required: row.review_required,
+        assess_time: row.assess_time,
+        as_of: row.as_of_date,
+        valid_until: row.valid_until,
+    })
+}

@@ -1,0 +1,393 @@
+//! PortfolioService over the real socket, on a generated book. Each customer is made from a
+//! template whose grade under the default model is known by construction (worked out in
+//! `assessments.rs` for the sound customer), with its sales drawn from a range that keeps
+//! the grade; the expected counts, sums and shares are computed here from what was
+//! generated, never by calling the code under test.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use custgrade::proto::{
+    custgrade::v1::{
+        CreditRating, Figures, GetGradeDistributionRequest, GradeDistribution,
+        ListCustomerGradesRequest, PortfolioFilter,
+    },
+    google::r#type::Money,
+};
+use tonic::Code;
+
+use crate::{
+    assessments::{assess, record, sound_figures},
+    customers::{create, customer},
+    figures::{cny, date, money},
+    helpers::{TestApp, bad_request_fields, fields, unique},
+    on_every_backend,
+};
+
+/// How many customers the generated book holds.
+const BOOK: usize = 240;
+
+/// A customer of the book: its name, the grade its template earns, its sales in yuan.
+struct Booked {
+    name: String,
+    grade: &'static str,
+    sales: i64,
+}
+
+/// A small deterministic generator, so a failing run can be repeated.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (self.0 >> 33) % bound
+    }
+}
+
+/// The figures of template `index % 4` with `sales`, and the grade they earn:
+/// - A: the sound customer with sales of 5 000 000 or more (100 points instead of 80, so
+///   25.00 instead of 20.00): 87.00;
+/// - B: the sound customer, sales in [2 000 000, 5 000 000): 82.00;
+/// - C: the same without financial statements: 82.00, capped at C;
+/// - D: the same with a 120-day overdue: 69.25, capped at D.
+fn template(index: usize, rng: &mut Lcg) -> (Figures, &'static str, i64) {
+    let in_band_b = 2_000_000 + i64::try_from(rng.below(3_000_000)).unwrap();
+    match index % 4 {
+        0 => {
+            let sales = 5_000_000 + i64::try_from(rng.below(15_000_000)).unwrap();
+            (with_sales(sound_figures(), sales), "A", sales)
+        }
+        1 => (with_sales(sound_figures(), in_band_b), "B", in_band_b),
+        2 => {
+            let figures = Figures {
+                financial_statements_provided: None,
+                ..sound_figures()
+            };
+            (with_sales(figures, in_band_b), "C", in_band_b)
+        }
+        _ => {
+            let figures = Figures {
+                longest_overdue_days: Some(120),
+                ..sound_figures()
+            };
+            (with_sales(figures, in_band_b), "D", in_band_b)
+        }
+    }
+}
+
+fn with_sales(figures: Figures, sales: i64) -> Figures {
+    Figures {
+        sales_last_12_months: cny(sales),
+        ..figures
+    }
+}
+
+/// Registers, records and assesses the book, eight customers at a time; industry
+/// `{industry}-even` for even indexes, `{industry}-odd` for odd ones.
+async fn load_book(app: &TestApp, industry: &str) -> Vec<Booked> {
+    let mut rng = Lcg(20_261_123);
+    let plans: Vec<(usize, Figures, &'static str, i64)> = (0..BOOK)
+        .map(|index| {
+            let (figures, grade, sales) = template(index, &mut rng);
+            (index, figures, grade, sales)
+        })
+        .collect();
+    let mut book = Vec::new();
+    for chunk in plans.chunks(8) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .cloned()
+            .map(|(index, figures, grade, sales)| {
+                let app = app.clone_clients();
+                let parity = if index % 2 == 0 { "even" } else { "odd" };
+                let industry = format!("{industry}-{parity}");
+                tokio::spawn(async move {
+                    let name = create(&app, customer(&industry)).await.name;
+                    record(&app, &name, figures, false).await;
+                    let assessment = assess(&app, &name).await;
+                    assert_eq!(assessment.grade, grade, "the template's grade");
+                    Booked { name, grade, sales }
+                })
+            })
+            .collect();
+        for task in tasks {
+            book.push(task.await.expect("the task ran"));
+        }
+    }
+    book
+}
+
+async fn list_all(app: &TestApp, filter: PortfolioFilter) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = app
+            .portfolio
+            .clone()
+            .list_customer_grades(ListCustomerGradesRequest {
+                filter: Some(filter.clone()),
+                page_size: 37,
+                page_token,
+            })
+            .await
+            .expect("listed")
+            .into_inner();
+        names.extend(page.customer_grades.into_iter().map(|grade| grade.customer));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    names
+}
+
+async fn distribution(app: &TestApp, filter: PortfolioFilter) -> GradeDistribution {
+    app.portfolio
+        .clone()
+        .get_grade_distribution(GetGradeDistributionRequest {
+            filter: Some(filter),
+            currency_code: String::new(),
+        })
+        .await
+        .expect("a distribution")
+        .into_inner()
+}
+
+fn in_industry(industry: &str) -> PortfolioFilter {
+    PortfolioFilter {
+        industry: industry.to_owned(),
+        ..PortfolioFilter::default()
+    }
+}
+
+/// `part / whole` in percent with two decimals, half away from zero, in integer arithmetic.
+fn percent(part: i64, whole: i64) -> String {
+    let scaled = (i128::from(part) * 100_000 / i128::from(whole) + 5) / 10;
+    format!("{}.{:02}", scaled / 100, scaled % 100)
+}
+
+fn units(money: Option<&Money>) -> i64 {
+    let money = money.expect("an amount");
+    assert_eq!(money.currency_code, "CNY");
+    assert_eq!(money.nanos, 0, "whole yuan in, whole yuan out");
+    money.units
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn the_book_lists_by_grade_and_customer_filters(app: TestApp) {
+    let industry = unique("portfolio");
+    let book = load_book(&app, &industry).await;
+    let even = format!("{industry}-even");
+
+    let expected_a: Vec<&String> = book
+        .iter()
+        .filter(|c| c.grade == "A")
+        .map(|c| &c.name)
+        .collect();
+    let mut listed_a = Vec::new();
+    for parity in ["even", "odd"] {
+        let filter = PortfolioFilter {
+            grade: "A".to_owned(),
+            ..in_industry(&format!("{industry}-{parity}"))
+        };
+        listed_a.extend(list_all(&app, filter).await);
+    }
+    assert_eq!(
+        listed_a.iter().collect::<BTreeSet<_>>(),
+        expected_a.iter().copied().collect::<BTreeSet<_>>()
+    );
+
+    let even_names = list_all(&app, in_industry(&even)).await;
+    let mut sorted = even_names.clone();
+    sorted.sort();
+    assert_eq!(even_names, sorted, "registration (id) order");
+    assert_eq!(even_names.len(), BOOK / 2);
+
+    let by_version = PortfolioFilter {
+        model_version: "models/existing-customers/versions/1".to_owned(),
+        ..in_industry(&even)
+    };
+    assert_eq!(list_all(&app, by_version).await.len(), BOOK / 2);
+    let stale = PortfolioFilter {
+        assessed_before: Some(date(2000, 1, 1)),
+        ..in_industry(&even)
+    };
+    assert!(list_all(&app, stale).await.is_empty());
+    let before_tomorrow = PortfolioFilter {
+        assessed_before: Some(date(2100, 1, 1)),
+        ..in_industry(&even)
+    };
+    assert_eq!(list_all(&app, before_tomorrow).await.len(), BOOK / 2);
+}
+
+async fn the_distribution_adds_up_what_was_generated(app: TestApp) {
+    let industry = unique("spread");
+    let book = load_book(&app, &industry).await;
+    let even = format!("{industry}-even");
+    let mine: Vec<&Booked> = book
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| index % 2 == 0)
+        .map(|(_, booked)| booked)
+        .collect();
+
+    let mut expected: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for booked in &mine {
+        let entry = expected.entry(booked.grade).or_default();
+        entry.0 += 1;
+        entry.1 += booked.sales;
+    }
+    let total_sales: i64 = mine.iter().map(|b| b.sales).sum();
+    let count = i64::try_from(mine.len()).unwrap();
+
+    let spread = distribution(&app, in_industry(&even)).await;
+    assert_eq!(spread.customer_count, count);
+    assert_eq!(units(spread.sales.as_ref()), total_sales);
+    // Every template has a 25 % gross margin; the sales are whole yuan, so a quarter of them
+    // is exact to the cent.
+    let profit = spread.gross_profit.expect("a gross profit");
+    let quarter_cents = i128::from(total_sales) * 25;
+    assert_eq!(
+        i128::from(profit.units) * 100 + i128::from(profit.nanos / 10_000_000),
+        quarter_cents
+    );
+    let got: Vec<(&str, i64, i64)> = spread
+        .grades
+        .iter()
+        .map(|share| {
+            (
+                share.grade.as_str(),
+                share.customer_count,
+                units(share.sales.as_ref()),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, i64, i64)> = expected
+        .iter()
+        .map(|(grade, (n, sales))| (*grade, *n, *sales))
+        .collect();
+    assert_eq!(got, want);
+    for share in &spread.grades {
+        let (n, sales) = expected[share.grade.as_str()];
+        assert_eq!(
+            share.customer_share_percent,
+            percent(n, count),
+            "{}",
+            share.grade
+        );
+        assert_eq!(
+            share.sales_share_percent,
+            percent(sales, total_sales),
+            "{}",
+            share.grade
+        );
+        assert_eq!(
+            share.gross_profit_share_percent,
+            percent(sales, total_sales),
+            "one margin for all: profit shares are sales shares"
+        );
+    }
+
+    // Even indexes are templates A and C only.
+    assert_eq!(expected.keys().copied().collect::<Vec<_>>(), ["A", "C"]);
+    let only_c = PortfolioFilter {
+        grade: "C".to_owned(),
+        ..in_industry(&even)
+    };
+    assert_eq!(
+        distribution(&app, only_c).await.customer_count,
+        expected["C"].0
+    );
+}
+
+async fn a_book_in_two_currencies_needs_one_chosen(app: TestApp) {
+    let industry = unique("currencies");
+    for currency in ["CNY", "USD"] {
+        let name = create(&app, customer(&industry)).await.name;
+        let figures = Figures {
+            sales_last_12_months: money(currency, 3_000_000, 0),
+            net_assets: money(currency, 10_000_000, 0),
+            annual_revenue: money(currency, 50_000_000, 0),
+            credit_rating: CreditRating::Aa.into(),
+            ..sound_figures()
+        };
+        record(&app, &name, figures, false).await;
+        assess(&app, &name).await;
+    }
+    let status = app
+        .portfolio
+        .clone()
+        .get_grade_distribution(GetGradeDistributionRequest {
+            filter: Some(in_industry(&industry)),
+            currency_code: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(status.message().contains("CNY, USD"), "{status:?}");
+    let in_usd = app
+        .portfolio
+        .clone()
+        .get_grade_distribution(GetGradeDistributionRequest {
+            filter: Some(in_industry(&industry)),
+            currency_code: "USD".to_owned(),
+        })
+        .await
+        .expect("a distribution")
+        .into_inner();
+    assert_eq!(in_usd.customer_count, 2, "both are counted");
+    assert_eq!(
+        in_usd.sales.map(|m| (m.currency_code, m.units)),
+        Some(("USD".to_owned(), 3_000_000))
+    );
+}
+
+async fn malformed_filters_name_every_bad_field(app: TestApp) {
+    let status = app
+        .portfolio
+        .clone()
+        .list_customer_grades(ListCustomerGradesRequest {
+            filter: Some(PortfolioFilter {
+                kind: 9,
+                label: "Bad Key".to_owned(),
+                model_version: "models/x".to_owned(),
+                assessed_before: Some(date(2026, 2, 30)),
+                ..PortfolioFilter::default()
+            }),
+            page_size: -1,
+            page_token: "garbage".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_request_fields(&status),
+        fields(&[
+            "filter.kind",
+            "filter.label",
+            "filter.model_version",
+            "filter.assessed_before",
+            "page_size",
+            "page_token",
+        ])
+    );
+    let status = app
+        .portfolio
+        .clone()
+        .get_grade_distribution(GetGradeDistributionRequest {
+            filter: None,
+            currency_code: "yuan".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_request_fields(&status), fields(&["currency_code"]));
+}
+
+on_every_backend!(
+    the_book_lists_by_grade_and_customer_filters,
+    the_distribution_adds_up_what_was_generated,
+    a_book_in_two_currencies_needs_one_chosen,
+    malformed_filters_name_every_bad_field,
+);
