@@ -1,12 +1,13 @@
 //! Book-wide figures over customers' current grades: how the book is spread across grades,
-//! by count and by the sales and gross profit each grade holds. Pure: the storage streams the
+//! by count and by the sales and gross profit each grade holds, and the 20/80 check (who
+//! holds the sales, and whether the top grades hold them). Pure: the storage streams the
 //! grades in, this adds them up exactly.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::{Refusal, grading::CurrentGrade};
+use super::{Refusal, customer::CustomerId, grading::CurrentGrade};
 
 /// What one grade holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,18 +58,7 @@ impl Tally {
     /// asked for. A book in several currencies needs one chosen.
     pub fn finish(self, currency: Option<&str>) -> Result<Distribution, Refusal> {
         let present: BTreeSet<&String> = self.money.keys().map(|(_, currency)| currency).collect();
-        let chosen = match currency {
-            Some(asked) => Some(asked.to_owned()),
-            None if present.len() > 1 => {
-                let listed: Vec<&str> = present.iter().map(|c| c.as_str()).collect();
-                return Err(Refusal(format!(
-                    "the selected customers' figures are in {}; choose one currency for the \
-                     money sums",
-                    listed.join(", ")
-                )));
-            }
-            None => present.iter().next().map(|only| (*only).clone()),
-        };
+        let chosen = choose_currency(present, currency, "for the money sums")?;
         let money_of = |grade: &str| {
             chosen
                 .as_ref()
@@ -110,6 +100,198 @@ impl Tally {
             gross_profit,
             grades,
         })
+    }
+}
+
+/// One customer as the Pareto check ranks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ranked {
+    customer: CustomerId,
+    grade: String,
+    sales: Decimal,
+    gross_profit: Decimal,
+}
+
+/// The ABC cut of customers by sales: the few that make up 80 % of sales, the next 15 %, the
+/// last 5 %.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AbcClass {
+    A,
+    B,
+    C,
+}
+
+/// What the grades up to one (best first) hold together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CumulativeShare {
+    /// The last grade included: "A", then "B" meaning A and B, ...
+    pub up_to_grade: String,
+    pub customers: u64,
+    pub customer_share_percent: Decimal,
+    pub sales_share_percent: Decimal,
+    pub gross_profit_share_percent: Decimal,
+}
+
+/// One class of the ABC cut, and how its customers are graded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbcShare {
+    pub class: AbcClass,
+    pub customers: u64,
+    pub sales_share_percent: Decimal,
+    /// Customers of the class by grade name.
+    pub by_grade: BTreeMap<String, u64>,
+}
+
+/// The 20/80 check of a book in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParetoReport {
+    pub customers: u64,
+    /// Customers whose figures are in another currency, left out of the ranking.
+    pub customers_in_other_currencies: u64,
+    pub currency: Option<String>,
+    pub sales: Decimal,
+    pub gross_profit: Decimal,
+    /// The top fifth by sales (rounded up: 1 of 3 customers).
+    pub top_fifth_customers: u64,
+    pub top_fifth_sales_share_percent: Decimal,
+    pub top_fifth_gross_profit_share_percent: Decimal,
+    pub top_grades: Vec<CumulativeShare>,
+    pub abc: Vec<AbcShare>,
+}
+
+/// Collects grades for the 20/80 check; [`ParetoTally::finish`] ranks them.
+#[derive(Debug, Default, Clone)]
+pub struct ParetoTally {
+    /// By currency; customers without any money figure under `None`, with no sales.
+    rows: BTreeMap<Option<String>, Vec<Ranked>>,
+}
+
+impl ParetoTally {
+    pub fn add(&mut self, grade: &CurrentGrade) {
+        self.rows
+            .entry(grade.currency.clone())
+            .or_default()
+            .push(Ranked {
+                customer: grade.customer,
+                grade: grade.grade.clone(),
+                sales: grade.sales.unwrap_or_default(),
+                gross_profit: grade.gross_profit.unwrap_or_default(),
+            });
+    }
+
+    /// Ranks the customers in `currency` (or the only currency present) with those that have
+    /// no money figures at all, by sales, largest first (ties in registration order).
+    pub fn finish(mut self, currency: Option<&str>) -> Result<ParetoReport, Refusal> {
+        let present: BTreeSet<&String> = self.rows.keys().flatten().collect();
+        let chosen = choose_currency(present, currency, "to rank them by sales")?;
+        let mut ranked = self.rows.remove(&None).unwrap_or_default();
+        if let Some(chosen) = &chosen {
+            ranked.extend(self.rows.remove(&Some(chosen.clone())).unwrap_or_default());
+        }
+        let customers_in_other_currencies = self.rows.values().map(|rows| rows.len() as u64).sum();
+        ranked.sort_by(|a, b| b.sales.cmp(&a.sales).then(a.customer.cmp(&b.customer)));
+        let customers = ranked.len() as u64;
+        let sales: Decimal = ranked.iter().map(|row| row.sales).sum();
+        let gross_profit: Decimal = ranked.iter().map(|row| row.gross_profit).sum();
+
+        let top_fifth = ranked.len().div_ceil(5);
+        let top = &ranked[..top_fifth];
+        let top_sales: Decimal = top.iter().map(|row| row.sales).sum();
+        let top_profit: Decimal = top.iter().map(|row| row.gross_profit).sum();
+
+        let mut by_grade: BTreeMap<&str, (u64, Decimal, Decimal)> = BTreeMap::new();
+        for row in &ranked {
+            let entry = by_grade.entry(row.grade.as_str()).or_default();
+            entry.0 += 1;
+            entry.1 += row.sales;
+            entry.2 += row.gross_profit;
+        }
+        let mut running = (0_u64, Decimal::ZERO, Decimal::ZERO);
+        let top_grades = by_grade
+            .iter()
+            .map(|(grade, (count, grade_sales, grade_profit))| {
+                running = (
+                    running.0 + count,
+                    running.1 + grade_sales,
+                    running.2 + grade_profit,
+                );
+                CumulativeShare {
+                    up_to_grade: (*grade).to_owned(),
+                    customers: running.0,
+                    customer_share_percent: percent(running.0.into(), customers.into()),
+                    sales_share_percent: percent(running.1, sales),
+                    gross_profit_share_percent: percent(running.2, gross_profit),
+                }
+            })
+            .collect();
+
+        Ok(ParetoReport {
+            customers,
+            customers_in_other_currencies,
+            currency: chosen,
+            sales,
+            gross_profit,
+            top_fifth_customers: top_fifth as u64,
+            top_fifth_sales_share_percent: percent(top_sales, sales),
+            top_fifth_gross_profit_share_percent: percent(top_profit, gross_profit),
+            top_grades,
+            abc: abc_cut(&ranked, sales),
+        })
+    }
+}
+
+/// Walks the customers largest first: a customer is class A while the sales before it are
+/// under 80 % of the total, B while under 95 %, C after. With no sales at all everyone is C.
+fn abc_cut(ranked: &[Ranked], total: Decimal) -> Vec<AbcShare> {
+    let mut classes: BTreeMap<AbcClass, AbcShare> = BTreeMap::new();
+    let mut before = Decimal::ZERO;
+    for row in ranked {
+        let class = if total.is_zero() {
+            AbcClass::C
+        } else if before * Decimal::ONE_HUNDRED < total * Decimal::from(80) {
+            AbcClass::A
+        } else if before * Decimal::ONE_HUNDRED < total * Decimal::from(95) {
+            AbcClass::B
+        } else {
+            AbcClass::C
+        };
+        before += row.sales;
+        let share = classes.entry(class).or_insert_with(|| AbcShare {
+            class,
+            customers: 0,
+            sales_share_percent: Decimal::ZERO,
+            by_grade: BTreeMap::new(),
+        });
+        share.customers += 1;
+        share.sales_share_percent += row.sales;
+        *share.by_grade.entry(row.grade.clone()).or_default() += 1;
+    }
+    classes
+        .into_values()
+        .map(|mut share| {
+            share.sales_share_percent = percent(share.sales_share_percent, total);
+            share
+        })
+        .collect()
+}
+
+/// The currency money is added up in: the one `asked` for, else the only one `present`; a
+/// book in several needs one chosen (`purpose` says what for).
+fn choose_currency(
+    present: BTreeSet<&String>,
+    asked: Option<&str>,
+    purpose: &str,
+) -> Result<Option<String>, Refusal> {
+    match asked {
+        Some(asked) => Ok(Some(asked.to_owned())),
+        None if present.len() > 1 => {
+            let listed: Vec<&str> = present.iter().map(|c| c.as_str()).collect();
+            Err(Refusal(format!(
+                "the selected customers' figures are in {}; choose one currency {purpose}",
+                listed.join(", ")
+            )))
+        }
+        None => Ok(present.into_iter().next().cloned()),
     }
 }
 
@@ -198,6 +380,78 @@ mod tests {
         let usd = tally.finish(Some("USD")).unwrap();
         assert_eq!((usd.customers, usd.sales), (3, d("7")));
         assert_eq!(usd.grades["C"].sales, Decimal::ZERO);
+    }
+
+    /// Ten customers with sales 1000, 500, 200, 100, 80, 50, 30, 20, 15, 5 (total 2000), the
+    /// first three A, the next three B, the rest C; gross profit a tenth of sales.
+    fn ten() -> ParetoTally {
+        let mut tally = ParetoTally::default();
+        let sales = [1000, 500, 200, 100, 80, 50, 30, 20, 15, 5];
+        for (index, amount) in sales.iter().enumerate() {
+            let grade = ["A", "A", "A", "B", "B", "B", "C", "C", "C", "C"][index];
+            let amount = Decimal::from(*amount);
+            let profit = (amount / Decimal::TEN).to_string();
+            tally.add(&graded(grade, Some("CNY"), &amount.to_string(), &profit));
+        }
+        tally
+    }
+
+    #[test]
+    fn the_top_fifth_and_the_top_grades_hold_their_shares() {
+        let report = ten().finish(None).unwrap();
+        assert_eq!((report.customers, report.sales), (10, d("2000")));
+        // The top two: 1000 + 500 = 1500 of 2000.
+        assert_eq!(report.top_fifth_customers, 2);
+        assert_eq!(report.top_fifth_sales_share_percent, d("75"));
+        assert_eq!(report.top_fifth_gross_profit_share_percent, d("75"));
+        let cumulative: Vec<(&str, u64, Decimal)> = report
+            .top_grades
+            .iter()
+            .map(|s| (s.up_to_grade.as_str(), s.customers, s.sales_share_percent))
+            .collect();
+        // A: 1700 of 2000; A and B: 1930; all: 2000.
+        assert_eq!(
+            cumulative,
+            vec![("A", 3, d("85")), ("B", 6, d("96.5")), ("C", 10, d("100"))]
+        );
+    }
+
+    #[test]
+    fn the_abc_cut_takes_customers_until_80_then_95_percent() {
+        let report = ten().finish(None).unwrap();
+        // Before each: 0, 1000 (50 %), 1500 (75 %) -> A; 1700 (85 %), 1800 (90 %) -> B;
+        // 1880 (94 %) -> B; 1930 (96.5 %) and on -> C.
+        let cut: Vec<(AbcClass, u64, Decimal)> = report
+            .abc
+            .iter()
+            .map(|s| (s.class, s.customers, s.sales_share_percent))
+            .collect();
+        assert_eq!(
+            cut,
+            vec![
+                (AbcClass::A, 3, d("85")),
+                (AbcClass::B, 3, d("11.5")),
+                (AbcClass::C, 4, d("3.5"))
+            ]
+        );
+        assert_eq!(
+            report.abc[1].by_grade,
+            BTreeMap::from([("B".to_owned(), 3)])
+        );
+    }
+
+    #[test]
+    fn customers_in_other_currencies_are_left_out_of_the_ranking() {
+        let mut tally = ten();
+        tally.add(&graded("A", Some("USD"), "999999", "1"));
+        tally.add(&graded("D", None, "0", "0"));
+        assert!(tally.clone().finish(None).is_err());
+        let report = tally.finish(Some("CNY")).unwrap();
+        assert_eq!(
+            (report.customers, report.customers_in_other_currencies),
+            (11, 1)
+        );
+        assert_eq!(report.top_fifth_customers, 3);
     }
 
     #[test]

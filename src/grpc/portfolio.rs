@@ -14,7 +14,7 @@ use super::{
 use crate::{
     domain::{
         figures::validate_currency,
-        portfolio::{Distribution, Tally},
+        portfolio::{AbcClass, Distribution, ParetoReport, ParetoTally, Tally},
     },
     proto::custgrade::v1::{self as pb, portfolio_service_server::PortfolioService},
     storage::{Store, grades::GradeFilter},
@@ -68,18 +68,8 @@ impl PortfolioService for PortfolioApi {
         request: Request<pb::GetGradeDistributionRequest>,
     ) -> Result<Response<pb::GradeDistribution>, Status> {
         let request = request.into_inner();
-        let raw_filter = request.filter.unwrap_or_default();
-        let mut violations = FieldViolations::default();
-        let filter = grade_filter(&raw_filter, &mut violations);
-        let currency = violations.check_optional(
-            "currency_code",
-            Some(request.currency_code.as_str()).filter(|code| !code.is_empty()),
-            validate_currency,
-        );
-        violations.finish()?;
-        let (Some(filter), Some(currency)) = (filter, currency) else {
-            return Err(invalid_argument("filter", "is invalid"));
-        };
+        let (filter, currency) =
+            filter_and_currency(&request.filter.unwrap_or_default(), &request.currency_code)?;
         let mut tally = Tally::default();
         self.store
             .visit_grades(&filter, |grade| tally.add(&grade))
@@ -88,6 +78,42 @@ impl PortfolioService for PortfolioApi {
             .finish(currency.as_deref())
             .map_err(|refusal| Status::failed_precondition(refusal.0))?;
         Ok(Response::new(distribution_to_proto(&distribution)))
+    }
+
+    async fn get_pareto_report(
+        &self,
+        request: Request<pb::GetParetoReportRequest>,
+    ) -> Result<Response<pb::ParetoReport>, Status> {
+        let request = request.into_inner();
+        let (filter, currency) =
+            filter_and_currency(&request.filter.unwrap_or_default(), &request.currency_code)?;
+        let mut tally = ParetoTally::default();
+        self.store
+            .visit_grades(&filter, |grade| tally.add(&grade))
+            .await?;
+        let report = tally
+            .finish(currency.as_deref())
+            .map_err(|refusal| Status::failed_precondition(refusal.0))?;
+        Ok(Response::new(pareto_to_proto(&report)))
+    }
+}
+
+/// A request's filter and currency, both checked.
+fn filter_and_currency(
+    raw_filter: &pb::PortfolioFilter,
+    currency_code: &str,
+) -> Result<(GradeFilter, Option<String>), Status> {
+    let mut violations = FieldViolations::default();
+    let filter = grade_filter(raw_filter, &mut violations);
+    let currency = violations.check_optional(
+        "currency_code",
+        Some(currency_code).filter(|code| !code.is_empty()),
+        validate_currency,
+    );
+    violations.finish()?;
+    match (filter, currency) {
+        (Some(filter), Some(currency)) => Ok((filter, currency)),
+        _ => Err(invalid_argument("filter", "is invalid")),
     }
 }
 
@@ -140,6 +166,66 @@ fn filter_fingerprint(raw: &pb::PortfolioFilter) -> impl serde::Serialize {
     )
 }
 
+fn pareto_to_proto(report: &ParetoReport) -> pb::ParetoReport {
+    let money = |amount| {
+        report
+            .currency
+            .as_deref()
+            .map(|currency| money_to_proto(amount, currency))
+    };
+    pb::ParetoReport {
+        customer_count: count(report.customers),
+        customers_in_other_currencies: count(report.customers_in_other_currencies),
+        sales: money(report.sales),
+        gross_profit: money(report.gross_profit),
+        top_fifth_customer_count: count(report.top_fifth_customers),
+        top_fifth_sales_share_percent: share(report.top_fifth_sales_share_percent),
+        top_fifth_gross_profit_share_percent: share(report.top_fifth_gross_profit_share_percent),
+        top_grades: report
+            .top_grades
+            .iter()
+            .map(|cumulative| pb::CumulativeGradeShare {
+                up_to_grade: cumulative.up_to_grade.clone(),
+                customer_count: count(cumulative.customers),
+                customer_share_percent: share(cumulative.customer_share_percent),
+                sales_share_percent: share(cumulative.sales_share_percent),
+                gross_profit_share_percent: share(cumulative.gross_profit_share_percent),
+            })
+            .collect(),
+        abc_classes: report
+            .abc
+            .iter()
+            .map(|class| pb::AbcClassShare {
+                abc_class: match class.class {
+                    AbcClass::A => pb::AbcClass::A,
+                    AbcClass::B => pb::AbcClass::B,
+                    AbcClass::C => pb::AbcClass::C,
+                }
+                .into(),
+                customer_count: count(class.customers),
+                sales_share_percent: share(class.sales_share_percent),
+                grades: class
+                    .by_grade
+                    .iter()
+                    .map(|(grade, customers)| pb::GradeCount {
+                        grade: grade.clone(),
+                        customer_count: count(*customers),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn count(customers: u64) -> i64 {
+    i64::try_from(customers).unwrap_or(i64::MAX)
+}
+
+/// A share as the contract writes it: percent with two decimals.
+fn share(percent: rust_decimal::Decimal) -> String {
+    format!("{percent:.2}")
+}
+
 fn distribution_to_proto(distribution: &Distribution) -> pb::GradeDistribution {
     let money = |amount| {
         distribution
@@ -148,20 +234,20 @@ fn distribution_to_proto(distribution: &Distribution) -> pb::GradeDistribution {
             .map(|currency| money_to_proto(amount, currency))
     };
     pb::GradeDistribution {
-        customer_count: i64::try_from(distribution.customers).unwrap_or(i64::MAX),
+        customer_count: count(distribution.customers),
         sales: money(distribution.sales),
         gross_profit: money(distribution.gross_profit),
         grades: distribution
             .grades
             .iter()
-            .map(|(grade, share)| pb::GradeShare {
+            .map(|(grade, grade_share)| pb::GradeShare {
                 grade: grade.clone(),
-                customer_count: i64::try_from(share.customers).unwrap_or(i64::MAX),
-                customer_share_percent: format!("{:.2}", share.customer_share_percent),
-                sales: money(share.sales),
-                sales_share_percent: format!("{:.2}", share.sales_share_percent),
-                gross_profit: money(share.gross_profit),
-                gross_profit_share_percent: format!("{:.2}", share.gross_profit_share_percent),
+                customer_count: count(grade_share.customers),
+                customer_share_percent: share(grade_share.customer_share_percent),
+                sales: money(grade_share.sales),
+                sales_share_percent: share(grade_share.sales_share_percent),
+                gross_profit: money(grade_share.gross_profit),
+                gross_profit_share_percent: share(grade_share.gross_profit_share_percent),
             })
             .collect(),
     }

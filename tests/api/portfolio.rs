@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use custgrade::proto::{
     custgrade::v1::{
-        CreditRating, Figures, GetGradeDistributionRequest, GradeDistribution,
-        ListCustomerGradesRequest, PortfolioFilter,
+        CreditRating, Figures, GetGradeDistributionRequest, GetParetoReportRequest,
+        GradeDistribution, ListCustomerGradesRequest, PortfolioFilter,
     },
     google::r#type::Money,
 };
@@ -223,7 +223,7 @@ async fn the_book_lists_by_grade_and_customer_filters(app: TestApp) {
     assert_eq!(list_all(&app, before_tomorrow).await.len(), BOOK / 2);
 }
 
-async fn the_distribution_adds_up_what_was_generated(app: TestApp) {
+async fn the_distribution_and_pareto_add_up_what_was_generated(app: TestApp) {
     let industry = unique("spread");
     let book = load_book(&app, &industry).await;
     let even = format!("{industry}-even");
@@ -291,6 +291,8 @@ async fn the_distribution_adds_up_what_was_generated(app: TestApp) {
         );
     }
 
+    check_pareto(&app, &even, &mine).await;
+
     // Even indexes are templates A and C only.
     assert_eq!(expected.keys().copied().collect::<Vec<_>>(), ["A", "C"]);
     let only_c = PortfolioFilter {
@@ -301,6 +303,99 @@ async fn the_distribution_adds_up_what_was_generated(app: TestApp) {
         distribution(&app, only_c).await.customer_count,
         expected["C"].0
     );
+}
+
+/// The 20/80 check worked out here: rank by sales (ties by name, which is registration order),
+/// take the top fifth rounded up, add up the grades best first, and cut A/B/C at 80 % and
+/// 95 % of the sales before each customer.
+async fn check_pareto(app: &TestApp, industry: &str, book: &[&Booked]) {
+    let mut ranked: Vec<&Booked> = book.to_vec();
+    ranked.sort_by(|a, b| b.sales.cmp(&a.sales).then(a.name.cmp(&b.name)));
+    let total: i64 = ranked.iter().map(|b| b.sales).sum();
+    let count = i64::try_from(ranked.len()).unwrap();
+    let top = ranked.len().div_ceil(5);
+    let top_sales: i64 = ranked[..top].iter().map(|b| b.sales).sum();
+
+    let mut cumulative = Vec::new();
+    let (mut customers, mut sales) = (0, 0);
+    for grade in ["A", "B", "C", "D"] {
+        let of_grade: Vec<&&Booked> = ranked.iter().filter(|b| b.grade == grade).collect();
+        if of_grade.is_empty() {
+            continue;
+        }
+        customers += i64::try_from(of_grade.len()).unwrap();
+        sales += of_grade.iter().map(|b| b.sales).sum::<i64>();
+        cumulative.push((grade.to_owned(), customers, percent(sales, total)));
+    }
+
+    let mut abc: BTreeMap<i32, (i64, i64, BTreeMap<String, i64>)> = BTreeMap::new();
+    let mut before = 0_i64;
+    for booked in &ranked {
+        let class = if before * 100 < total * 80 {
+            1
+        } else if before * 100 < total * 95 {
+            2
+        } else {
+            3
+        };
+        before += booked.sales;
+        let entry = abc.entry(class).or_default();
+        entry.0 += 1;
+        entry.1 += booked.sales;
+        *entry.2.entry(booked.grade.to_owned()).or_default() += 1;
+    }
+
+    let report = app
+        .portfolio
+        .clone()
+        .get_pareto_report(GetParetoReportRequest {
+            filter: Some(in_industry(industry)),
+            currency_code: String::new(),
+        })
+        .await
+        .expect("a report")
+        .into_inner();
+    assert_eq!(report.customer_count, count);
+    assert_eq!(units(report.sales.as_ref()), total);
+    assert_eq!(report.top_fifth_customer_count, i64::try_from(top).unwrap());
+    assert_eq!(
+        report.top_fifth_sales_share_percent,
+        percent(top_sales, total)
+    );
+    let got: Vec<(String, i64, String)> = report
+        .top_grades
+        .iter()
+        .map(|s| {
+            (
+                s.up_to_grade.clone(),
+                s.customer_count,
+                s.sales_share_percent.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, cumulative);
+    let got: Vec<(i32, i64, String, BTreeMap<String, i64>)> = report
+        .abc_classes
+        .iter()
+        .map(|class| {
+            let grades = class
+                .grades
+                .iter()
+                .map(|g| (g.grade.clone(), g.customer_count))
+                .collect();
+            (
+                class.abc_class,
+                class.customer_count,
+                class.sales_share_percent.clone(),
+                grades,
+            )
+        })
+        .collect();
+    let want: Vec<(i32, i64, String, BTreeMap<String, i64>)> = abc
+        .into_iter()
+        .map(|(class, (n, sales, grades))| (class, n, percent(sales, total), grades))
+        .collect();
+    assert_eq!(got, want);
 }
 
 async fn a_book_in_two_currencies_needs_one_chosen(app: TestApp) {
@@ -387,7 +482,7 @@ async fn malformed_filters_name_every_bad_field(app: TestApp) {
 
 on_every_backend!(
     the_book_lists_by_grade_and_customer_filters,
-    the_distribution_adds_up_what_was_generated,
+    the_distribution_and_pareto_add_up_what_was_generated,
     a_book_in_two_currencies_needs_one_chosen,
     malformed_filters_name_every_bad_field,
 );
