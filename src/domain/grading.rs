@@ -162,6 +162,118 @@ pub struct RecordedAssessment {
     pub assessment: scoring::Assessment,
 }
 
+/// The server-assigned identity of a grade override: a UUIDv7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct OverrideId(Uuid);
+
+impl OverrideId {
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// The `{override}` segment of an override's name; only the form the server prints.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        super::invalid::canonical_uuid(raw, "an override id").map(Self)
+    }
+}
+
+impl fmt::Display for OverrideId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// The longest an override may hold: a person's judgement is re-examined at least this often.
+pub const MAX_OVERRIDE_DAYS: i64 = 731;
+
+/// What a person asks for when overriding a customer's grade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverrideRequest {
+    pub grade: String,
+    /// In the currency of the customer's current grade.
+    pub credit_limit: Option<Decimal>,
+    pub reason: String,
+    pub expire_time: DateTime<Utc>,
+}
+
+impl OverrideRequest {
+    /// Checks what can be checked without the customer: a reason, a limit that is not
+    /// negative, an expiry in the future and within [`MAX_OVERRIDE_DAYS`].
+    pub fn check(&self, now: DateTime<Utc>) -> Vec<(&'static str, InvalidValue)> {
+        let mut problems = Vec::new();
+        if let Err(problem) = super::invalid::bounded_text(&self.grade, 1, 40) {
+            problems.push(("grade", problem));
+        }
+        if let Err(problem) = super::invalid::bounded_text(&self.reason, 1, 500) {
+            problems.push(("reason", problem));
+        }
+        if self
+            .credit_limit
+            .is_some_and(|limit| limit.is_sign_negative())
+        {
+            problems.push(("credit_limit", InvalidValue::new("must not be negative")));
+        }
+        let latest = now + chrono::Duration::days(MAX_OVERRIDE_DAYS);
+        if self.expire_time <= now || self.expire_time > latest {
+            problems.push((
+                "expire_time",
+                InvalidValue::new(format!(
+                    "must be in the future and at most {MAX_OVERRIDE_DAYS} days ahead"
+                )),
+            ));
+        }
+        problems
+    }
+}
+
+/// Why an override stopped applying before its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub time: DateTime<Utc>,
+    pub by: String,
+    pub reason: String,
+}
+
+/// A grade a person set for a customer, beside the computed one. Kept for good: revoking
+/// or expiring ends its effect, not its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GradeOverride {
+    pub id: OverrideId,
+    pub customer: CustomerId,
+    pub grade: String,
+    pub credit_limit: Option<Decimal>,
+    pub currency: Option<String>,
+    pub reason: String,
+    /// The caller's identity, never a name from the request body.
+    pub author: String,
+    pub create_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+    /// The computed grade and the assessment it came from when the override was set.
+    pub computed_grade: String,
+    pub assessment: AssessmentId,
+    pub revocation: Option<Revocation>,
+}
+
+/// Where an override is in its life, at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverrideState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl GradeOverride {
+    pub fn state(&self, now: DateTime<Utc>) -> OverrideState {
+        if self.revocation.is_some() {
+            OverrideState::Revoked
+        } else if now >= self.expire_time {
+            OverrideState::Expired
+        } else {
+            OverrideState::Active
+        }
+    }
+}
+
 /// A customer's grade as the portfolio reads it: the brief of its newest assessment, with
 /// the sales and gross profit of the snapshot graded, kept one row per customer so that
 /// book-wide queries never re-read assessments.
@@ -186,6 +298,9 @@ pub struct CurrentGrade {
     pub sales: Option<Decimal>,
     /// Those sales times their gross margin, to the cent.
     pub gross_profit: Option<Decimal>,
+    /// The customer's newest override that was not revoked, if any; it applies until it
+    /// expires.
+    pub grade_override: Option<GradeOverride>,
 }
 
 impl CurrentGrade {
@@ -220,7 +335,28 @@ impl CurrentGrade {
             valid_until: assessment.valid_until,
             sales,
             gross_profit,
+            grade_override: None,
         }
+    }
+
+    /// The override that applies at `now`, if any.
+    pub fn active_override(&self, now: DateTime<Utc>) -> Option<&GradeOverride> {
+        self.grade_override
+            .as_ref()
+            .filter(|found| found.state(now) == OverrideState::Active)
+    }
+
+    /// The grade that counts at `now`: the override's while one applies, else the computed.
+    pub fn effective_grade(&self, now: DateTime<Utc>) -> &str {
+        self.active_override(now)
+            .map_or(&self.grade, |found| &found.grade)
+    }
+
+    /// The credit limit that counts at `now`: an applying override's, when it sets one.
+    pub fn effective_credit_limit(&self, now: DateTime<Utc>) -> Option<Decimal> {
+        self.active_override(now)
+            .and_then(|found| found.credit_limit)
+            .or(self.credit_limit)
     }
 }
 
@@ -298,6 +434,102 @@ mod tests {
                 .0
                 .contains("never changes")
         );
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(seconds, 0).unwrap()
+    }
+
+    fn overridden(expire_at: i64, revoked: bool) -> GradeOverride {
+        GradeOverride {
+            id: OverrideId::generate(),
+            customer: CustomerId::generate(),
+            grade: "A".to_owned(),
+            credit_limit: Some(Decimal::from(900)),
+            currency: Some("CNY".to_owned()),
+            reason: "strategic".to_owned(),
+            author: "officer".to_owned(),
+            create_time: at(0),
+            expire_time: at(expire_at),
+            computed_grade: "B".to_owned(),
+            assessment: AssessmentId::generate(),
+            revocation: revoked.then(|| Revocation {
+                time: at(5),
+                by: "officer".to_owned(),
+                reason: "done".to_owned(),
+            }),
+        }
+    }
+
+    #[test]
+    fn an_override_applies_until_it_expires_or_is_revoked() {
+        let active = overridden(100, false);
+        assert_eq!(active.state(at(99)), OverrideState::Active);
+        assert_eq!(active.state(at(100)), OverrideState::Expired);
+        assert_eq!(overridden(100, true).state(at(10)), OverrideState::Revoked);
+    }
+
+    #[test]
+    fn the_grade_that_counts_is_the_overrides_while_it_applies() {
+        let day = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        let mut grade = CurrentGrade {
+            customer: CustomerId::generate(),
+            assessment: AssessmentId::generate(),
+            model_version: VersionKey {
+                model: "m".to_owned(),
+                version: 1,
+            },
+            grade: "B".to_owned(),
+            total_score: Decimal::from(82),
+            credit_limit: Some(Decimal::from(500)),
+            currency: Some("CNY".to_owned()),
+            payment_terms_days: 45,
+            service_level: String::new(),
+            review_required: false,
+            assess_time: at(0),
+            as_of: day,
+            valid_until: day,
+            sales: None,
+            gross_profit: None,
+            grade_override: Some(overridden(100, false)),
+        };
+        assert_eq!(grade.effective_grade(at(50)), "A");
+        assert_eq!(
+            grade.effective_credit_limit(at(50)),
+            Some(Decimal::from(900))
+        );
+        assert_eq!(grade.effective_grade(at(150)), "B");
+        assert_eq!(
+            grade.effective_credit_limit(at(150)),
+            Some(Decimal::from(500))
+        );
+        grade.grade_override = Some(GradeOverride {
+            credit_limit: None,
+            ..overridden(100, false)
+        });
+        assert_eq!(
+            grade.effective_credit_limit(at(50)),
+            Some(Decimal::from(500))
+        );
+    }
+
+    #[test]
+    fn an_override_request_needs_a_reason_and_a_near_future_expiry() {
+        let request = OverrideRequest {
+            grade: "A".to_owned(),
+            credit_limit: Some(Decimal::from(-1)),
+            reason: String::new(),
+            expire_time: at(0),
+        };
+        let fields: Vec<&str> = request.check(at(10)).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["reason", "credit_limit", "expire_time"]);
+        let too_far = OverrideRequest {
+            credit_limit: None,
+            reason: "why".to_owned(),
+            expire_time: at(10) + chrono::Duration::days(MAX_OVERRIDE_DAYS + 1),
+            ..request
+        };
+        assert_eq!(too_far.check(at(10)).len(), 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{Refusal, customer::CustomerId, grading::CurrentGrade};
@@ -34,21 +35,28 @@ pub struct Distribution {
 }
 
 /// Adds grades up as they stream in; [`Tally::finish`] picks the currency and the shares.
+/// Each customer counts under the grade that counts at `now` (an applying override's).
 #[derive(Debug, Default)]
 pub struct Tally {
+    now: DateTime<Utc>,
     customers: BTreeMap<String, u64>,
     /// (grade, currency) -> (sales, gross profit).
     money: BTreeMap<(String, String), (Decimal, Decimal)>,
 }
 
 impl Tally {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            ..Self::default()
+        }
+    }
+
     pub fn add(&mut self, grade: &CurrentGrade) {
-        *self.customers.entry(grade.grade.clone()).or_default() += 1;
+        let counted = grade.effective_grade(self.now).to_owned();
+        *self.customers.entry(counted.clone()).or_default() += 1;
         if let Some(currency) = &grade.currency {
-            let sums = self
-                .money
-                .entry((grade.grade.clone(), currency.clone()))
-                .or_default();
+            let sums = self.money.entry((counted, currency.clone())).or_default();
             sums.0 += grade.sales.unwrap_or_default();
             sums.1 += grade.gross_profit.unwrap_or_default();
         }
@@ -162,18 +170,27 @@ pub struct ParetoReport {
 /// Collects grades for the 20/80 check; [`ParetoTally::finish`] ranks them.
 #[derive(Debug, Default, Clone)]
 pub struct ParetoTally {
+    /// Each customer ranks under the grade that counts at this time.
+    now: DateTime<Utc>,
     /// By currency; customers without any money figure under `None`, with no sales.
     rows: BTreeMap<Option<String>, Vec<Ranked>>,
 }
 
 impl ParetoTally {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            ..Self::default()
+        }
+    }
+
     pub fn add(&mut self, grade: &CurrentGrade) {
         self.rows
             .entry(grade.currency.clone())
             .or_default()
             .push(Ranked {
                 customer: grade.customer,
-                grade: grade.grade.clone(),
+                grade: grade.effective_grade(self.now).to_owned(),
                 sales: grade.sales.unwrap_or_default(),
                 gross_profit: grade.gross_profit.unwrap_or_default(),
             });
@@ -307,7 +324,7 @@ pub fn percent(part: Decimal, whole: Decimal) -> Decimal {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use chrono::{DateTime, NaiveDate, Utc};
+    use chrono::NaiveDate;
 
     use super::*;
     use crate::domain::{
@@ -340,6 +357,7 @@ mod tests {
             valid_until: day,
             sales: Some(d(sales)),
             gross_profit: Some(d(profit)),
+            grade_override: None,
         }
     }
 

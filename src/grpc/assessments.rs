@@ -4,16 +4,21 @@
 
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert::{date_from_proto, date_to_proto, money_to_proto, timestamp, timestamp_from_proto},
+    auth::CallerIdentity,
+    convert::{
+        date_from_proto, date_to_proto, money_from_proto, money_to_proto, timestamp,
+        timestamp_from_proto,
+    },
     customers::record_customer,
     model_definition::effect_to_proto,
     names::{
-        assessment_name, customer_name, figures_name, model_version_name, parse_assessment_name,
-        parse_customer_name, parse_model_version_name,
+        assessment_name, customer_name, figures_name, model_version_name, override_name,
+        parse_assessment_name, parse_customer_name, parse_model_version_name, parse_override_name,
     },
     pagination,
     request_id::request_id,
@@ -22,7 +27,10 @@ use super::{
 use crate::{
     domain::{
         InvalidValue,
-        grading::{AssessmentId, CurrentGrade, RecordedAssessment},
+        grading::{
+            AssessmentId, CurrentGrade, GradeOverride, OverrideId, OverrideRequest, OverrideState,
+            RecordedAssessment,
+        },
         scoring::{
             Locale, assess,
             assessment::{CriterionResult, FiredKnockOut, MissingTreatment},
@@ -34,7 +42,7 @@ use crate::{
     proto::custgrade::v1::{self as pb, assessment_service_server::AssessmentService},
     storage::{
         Store,
-        assessments::{AssessTarget, AssessmentCursor, AssessmentFilter},
+        assessments::{AssessTarget, AssessmentFilter},
     },
 };
 
@@ -135,7 +143,7 @@ impl AssessmentService for AssessmentApi {
         );
         let after = violations.check(
             "page_token",
-            assessment_cursor(&request.page_token, &filter),
+            time_and_id_cursor(&request.page_token, &filter, AssessmentId::parse),
         );
         violations.finish()?;
         let (
@@ -183,7 +191,99 @@ impl AssessmentService for AssessmentApi {
         let customer = parse_customer_name(&request.customer)
             .map_err(|InvalidValue(reason)| invalid_argument("customer", &reason))?;
         let grade = self.store.current_grade(customer).await?;
-        Ok(Response::new(grade_to_proto(&grade)))
+        Ok(Response::new(grade_to_proto(&grade, Utc::now())))
+    }
+
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
+    async fn override_grade(
+        &self,
+        request: Request<pb::OverrideGradeRequest>,
+    ) -> Result<Response<pb::GradeOverride>, Status> {
+        let author = author(&request);
+        let request = request.into_inner();
+        let now = Utc::now();
+        let mut violations = FieldViolations::default();
+        let customer = violations.check("parent", parse_customer_name(&request.parent));
+        let wanted = match &request.grade_override {
+            Some(wanted) => override_from_proto(wanted, now, &mut violations),
+            None => {
+                violations.add("grade_override", "is required");
+                None
+            }
+        };
+        let request_id = request_id(&request.request_id, &mut violations);
+        violations.finish()?;
+        let (Some(customer), Some(wanted)) = (customer, wanted) else {
+            return Err(invalid_argument("grade_override", "is invalid"));
+        };
+        record_customer(customer);
+        let created = self
+            .store
+            .set_override(customer, &wanted, &author, request_id.as_deref())
+            .await?;
+        tracing::info!(grade = %created.grade, computed = %created.computed_grade, "grade overridden");
+        Ok(Response::new(override_to_proto(&created, now)))
+    }
+
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
+    async fn revoke_grade_override(
+        &self,
+        request: Request<pb::RevokeGradeOverrideRequest>,
+    ) -> Result<Response<pb::GradeOverride>, Status> {
+        let author = author(&request);
+        let request = request.into_inner();
+        let mut violations = FieldViolations::default();
+        let ids = violations.check("name", parse_override_name(&request.name));
+        violations.check(
+            "reason",
+            crate::domain::invalid::bounded_text(&request.reason, 1, 500),
+        );
+        violations.finish()?;
+        let Some((customer, id)) = ids else {
+            return Err(invalid_argument("name", "is invalid"));
+        };
+        record_customer(customer);
+        let revoked = self
+            .store
+            .revoke_override(customer, id, &author, &request.reason)
+            .await?;
+        tracing::info!("grade override revoked");
+        Ok(Response::new(override_to_proto(&revoked, Utc::now())))
+    }
+
+    async fn list_grade_overrides(
+        &self,
+        request: Request<pb::ListGradeOverridesRequest>,
+    ) -> Result<Response<pb::ListGradeOverridesResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::default();
+        let customer = violations.check("parent", parse_customer_name(&request.parent));
+        let limit = violations.check("page_size", pagination::page_size(request.page_size));
+        let after = violations.check(
+            "page_token",
+            time_and_id_cursor(&request.page_token, &request.parent, OverrideId::parse),
+        );
+        violations.finish()?;
+        let (Some(customer), Some(limit), Some(after)) = (customer, limit, after) else {
+            return Err(invalid_argument("parent", "is invalid"));
+        };
+        let page = self.store.list_overrides(customer, after, limit).await?;
+        let next_page_token = match page.items.last() {
+            Some(last) if page.has_more => {
+                let cursor = format!("{}/{}", last.create_time.timestamp_micros(), last.id);
+                pagination::encode(&cursor, &request.parent)
+            }
+            _ => String::new(),
+        };
+        let now = Utc::now();
+        Ok(Response::new(pb::ListGradeOverridesResponse {
+            grade_overrides: page
+                .items
+                .iter()
+                .map(|found| override_to_proto(found, now))
+                .collect(),
+            next_page_token,
+        }))
     }
 
     async fn explain_assessment(
@@ -197,6 +297,14 @@ impl AssessmentService for AssessmentApi {
             text: explain(&recorded.assessment, locale),
         }))
     }
+}
+
+/// The author of a change: the caller's key name, `anonymous` on a server without keys.
+fn author<T>(request: &Request<T>) -> String {
+    request.extensions().get::<CallerIdentity>().map_or_else(
+        || CallerIdentity::ANONYMOUS.to_owned(),
+        |caller| caller.name.clone(),
+    )
 }
 
 /// The assessment `name` and `locale` of a Get or Explain request, both checked.
@@ -226,21 +334,53 @@ fn locale(raw: &str) -> Result<Locale, InvalidValue> {
     }
 }
 
-/// Where a page of assessments continues: the token carries `{assess_time_micros}/{id}`.
-fn assessment_cursor(
+/// Where a page ordered newest first continues: the token carries `{time_micros}/{id}`.
+fn time_and_id_cursor<Id>(
     token: &str,
     filter: &impl serde::Serialize,
-) -> Result<Option<AssessmentCursor>, InvalidValue> {
+    parse_id: fn(&str) -> Result<Id, InvalidValue>,
+) -> Result<Option<(DateTime<Utc>, Id)>, InvalidValue> {
     let Some(raw) = pagination::decode(token, filter)? else {
         return Ok(None);
     };
     raw.split_once('/')
         .and_then(|(micros, id)| {
-            let time = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-            Some((time, AssessmentId::parse(id).ok()?))
+            let time = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+            Some((time, parse_id(id).ok()?))
         })
         .map(Some)
         .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))
+}
+
+/// The override a request asks for; `None` (with violations) when it is malformed.
+fn override_from_proto(
+    wanted: &pb::GradeOverride,
+    now: DateTime<Utc>,
+    violations: &mut FieldViolations,
+) -> Option<OverrideRequest> {
+    let expire_time = match &wanted.expire_time {
+        Some(time) => violations.check("grade_override.expire_time", timestamp_from_proto(time)),
+        None => {
+            violations.add("grade_override.expire_time", "is required");
+            None
+        }
+    };
+    let credit_limit = violations.check_optional(
+        "grade_override.credit_limit",
+        wanted.credit_limit.as_ref(),
+        |money| money_from_proto(money).map(|(amount, _)| amount),
+    );
+    let request = OverrideRequest {
+        grade: wanted.grade.clone(),
+        credit_limit: credit_limit?,
+        reason: wanted.reason.clone(),
+        expire_time: expire_time?,
+    };
+    let problems = request.check(now);
+    for (field, problem) in &problems {
+        violations.add(format!("grade_override.{field}"), problem.0.clone());
+    }
+    problems.is_empty().then_some(request)
 }
 
 fn assessment_to_proto(recorded: RecordedAssessment, locale: Locale) -> pb::Assessment {
@@ -288,23 +428,62 @@ fn assessment_to_proto(recorded: RecordedAssessment, locale: Locale) -> pb::Asse
     }
 }
 
-/// A current grade as the contract shows it, for GetCustomerGrade and the portfolio lists.
-pub(super) fn grade_to_proto(grade: &CurrentGrade) -> pb::CustomerGrade {
+/// A current grade as the contract shows it at `now`, for GetCustomerGrade and the
+/// portfolio lists: the grade that counts, and the computed one beside it.
+pub(super) fn grade_to_proto(grade: &CurrentGrade, now: DateTime<Utc>) -> pb::CustomerGrade {
     let currency = grade.currency.as_deref().unwrap_or_default();
     pb::CustomerGrade {
         customer: customer_name(grade.customer),
         assessment: assessment_name(grade.customer, grade.assessment),
-        grade: grade.grade.clone(),
+        grade: grade.effective_grade(now).to_owned(),
         total_score: decimal(grade.total_score),
         credit_limit: grade
+            .effective_credit_limit(now)
+            .and_then(|amount| limit(amount, currency)),
+        computed_grade: grade.grade.clone(),
+        computed_credit_limit: grade
             .credit_limit
             .and_then(|amount| limit(amount, currency)),
+        grade_override: grade
+            .active_override(now)
+            .map(|found| override_to_proto(found, now)),
         payment_terms_days: terms(grade.payment_terms_days),
         service_level: grade.service_level.clone(),
         review_required: grade.review_required,
         assess_time: Some(timestamp(grade.assess_time)),
         valid_until: Some(date_to_proto(grade.valid_until)),
         model_version: model_version_name(&grade.model_version),
+    }
+}
+
+fn override_to_proto(found: &GradeOverride, now: DateTime<Utc>) -> pb::GradeOverride {
+    let currency = found.currency.as_deref().unwrap_or_default();
+    let revocation = found.revocation.as_ref();
+    pb::GradeOverride {
+        name: override_name(found.customer, found.id),
+        grade: found.grade.clone(),
+        credit_limit: found
+            .credit_limit
+            .and_then(|amount| limit(amount, currency)),
+        reason: found.reason.clone(),
+        expire_time: Some(timestamp(found.expire_time)),
+        author: found.author.clone(),
+        create_time: Some(timestamp(found.create_time)),
+        computed_grade: found.computed_grade.clone(),
+        assessment: assessment_name(found.customer, found.assessment),
+        state: match found.state(now) {
+            OverrideState::Active => pb::grade_override::State::Active,
+            OverrideState::Expired => pb::grade_override::State::Expired,
+            OverrideState::Revoked => pb::grade_override::State::Revoked,
+        }
+        .into(),
+        revoke_time: revocation.map(|revoked| timestamp(revoked.time)),
+        revoked_by: revocation
+            .map(|revoked| revoked.by.clone())
+            .unwrap_or_default(),
+        revoke_reason: revocation
+            .map(|revoked| revoked.reason.clone())
+            .unwrap_or_default(),
     }
 }
 

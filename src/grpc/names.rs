@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::domain::{
     InvalidValue,
     customer::{CustomerId, CustomerKind},
-    grading::{AssessmentId, VersionKey, validate_model_id},
+    grading::{AssessmentId, OverrideId, VersionKey, validate_model_id},
 };
 
 const CUSTOMERS: &str = "customers/";
@@ -83,6 +83,23 @@ pub fn parse_champion_name(name: &str) -> Result<CustomerKind, InvalidValue> {
                 "must be champions/existing or champions/prospect, got {name:?}"
             ))
         })
+}
+
+pub fn override_name(customer: CustomerId, id: OverrideId) -> String {
+    format!("{CUSTOMERS}{customer}/gradeOverrides/{id}")
+}
+
+pub fn parse_override_name(name: &str) -> Result<(CustomerId, OverrideId), InvalidValue> {
+    let (customer, id) = name
+        .strip_prefix(CUSTOMERS)
+        .and_then(|rest| rest.split_once("/gradeOverrides/"))
+        .ok_or_else(|| {
+            InvalidValue::new(format!(
+                "must be an override name of the form \
+                 customers/{{customer}}/gradeOverrides/{{grade_override}}, got {name:?}"
+            ))
+        })?;
+    Ok((CustomerId::parse(customer)?, OverrideId::parse(id)?))
 }
 
 pub fn model_version_name(key: &VersionKey) -> String {
@@ -181,6 +198,17 @@ mod tests {
         ] {
             assert!(parse_model_version_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_override_name_round_trips() {
+        let customer = CustomerId::generate();
+        let id = OverrideId::generate();
+        assert_eq!(
+            parse_override_name(&override_name(customer, id)),
+            Ok((customer, id))
+        );
+        assert!(parse_override_name(&assessment_name(customer, AssessmentId::generate())).is_err());
     }
 
     #[test]

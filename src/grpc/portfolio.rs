@@ -1,6 +1,7 @@
 //! `custgrade.v1.PortfolioService`: the book of current grades, listed and spread across
 //! grades. Reads the current-grade table only, never the assessments.
 
+use chrono::Utc;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -50,6 +51,7 @@ impl PortfolioService for PortfolioApi {
         let (Some(filter), Some(limit), Some(after)) = (filter, limit, after) else {
             return Err(invalid_argument("filter", "is invalid"));
         };
+        let now = Utc::now();
         let page = self.store.list_grades(&filter, after, limit).await?;
         let next_page_token = match page.items.last() {
             Some(last) if page.has_more => {
@@ -58,7 +60,11 @@ impl PortfolioService for PortfolioApi {
             _ => String::new(),
         };
         Ok(Response::new(pb::ListCustomerGradesResponse {
-            customer_grades: page.items.iter().map(grade_to_proto).collect(),
+            customer_grades: page
+                .items
+                .iter()
+                .map(|grade| grade_to_proto(grade, now))
+                .collect(),
             next_page_token,
         }))
     }
@@ -70,7 +76,7 @@ impl PortfolioService for PortfolioApi {
         let request = request.into_inner();
         let (filter, currency) =
             filter_and_currency(&request.filter.unwrap_or_default(), &request.currency_code)?;
-        let mut tally = Tally::default();
+        let mut tally = Tally::at(Utc::now());
         self.store
             .visit_grades(&filter, |grade| tally.add(&grade))
             .await?;
@@ -87,7 +93,7 @@ impl PortfolioService for PortfolioApi {
         let request = request.into_inner();
         let (filter, currency) =
             filter_and_currency(&request.filter.unwrap_or_default(), &request.currency_code)?;
-        let mut tally = ParetoTally::default();
+        let mut tally = ParetoTally::at(Utc::now());
         self.store
             .visit_grades(&filter, |grade| tally.add(&grade))
             .await?;

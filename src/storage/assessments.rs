@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
@@ -17,7 +17,7 @@ use super::{
     grades,
     idempotency::{RequestKey, concurrent_result},
     models::{load_champion, load_version},
-    now,
+    now, older_than,
 };
 use crate::domain::{
     customer::CustomerId,
@@ -194,15 +194,11 @@ impl Store {
             query = query.filter(assessment::Column::AssessTime.lt(end));
         }
         if let Some((time, id)) = after {
-            query = query.filter(
-                Condition::any()
-                    .add(assessment::Column::AssessTime.lt(time))
-                    .add(
-                        Condition::all()
-                            .add(assessment::Column::AssessTime.eq(time))
-                            .add(assessment::Column::Id.lt(id.to_string())),
-                    ),
-            );
+            query = query.filter(older_than(
+                assessment::Column::AssessTime,
+                assessment::Column::Id,
+                (time, id.to_string()),
+            ));
         }
         let rows = query
             .order_by_desc(assessment::Column::AssessTime)

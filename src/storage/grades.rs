@@ -5,14 +5,15 @@
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait, sea_query::OnConflict,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, SelectTwo, sea_query::OnConflict,
 };
 
 use super::{
     StorageError, Store,
     customers::{CustomerFilter, Page, filter_condition, load, parse_id},
-    entities::customer_grade,
+    entities::{customer_grade, grade_override},
+    now, overrides,
 };
 use crate::domain::{
     customer::CustomerId,
@@ -36,6 +37,7 @@ impl Store {
     pub async fn current_grade(&self, customer: CustomerId) -> Result<CurrentGrade, StorageError> {
         let db = self.reader()?;
         let row = customer_grade::Entity::find_by_id(customer.to_string())
+            .find_also_related(grade_override::Entity)
             .one(db)
             .await?;
         match row {
@@ -56,7 +58,7 @@ impl Store {
         after: Option<CustomerId>,
         limit: u64,
     ) -> Result<Page<CurrentGrade>, StorageError> {
-        let mut query = filtered(filter);
+        let mut query = filtered(filter, now());
         if let Some(after) = after {
             query = query.filter(customer_grade::Column::CustomerId.gt(after.to_string()));
         }
@@ -75,7 +77,7 @@ impl Store {
         mut visit: impl FnMut(CurrentGrade),
     ) -> Result<(), StorageError> {
         let db = self.reader()?;
-        let mut rows = filtered(filter).stream(db).await?;
+        let mut rows = filtered(filter, now()).stream(db).await?;
         while let Some(row) = rows.try_next().await? {
             visit(to_domain(row)?);
         }
@@ -83,15 +85,31 @@ impl Store {
     }
 }
 
-fn filtered(filter: &GradeFilter) -> sea_orm::Select<customer_grade::Entity> {
+/// The current grades under `filter`, each with its override; the grade filter is on the
+/// grade that counts at `now` (an applying override's, else the computed one).
+fn filtered(
+    filter: &GradeFilter,
+    now: DateTime<Utc>,
+) -> SelectTwo<customer_grade::Entity, grade_override::Entity> {
     let mut query = customer_grade::Entity::find()
+        .find_also_related(grade_override::Entity)
         .join(
             JoinType::InnerJoin,
             customer_grade::Relation::Customer.def(),
         )
         .filter(filter_condition(&filter.customers));
     if let Some(grade) = &filter.grade {
-        query = query.filter(customer_grade::Column::Grade.eq(grade.as_str()));
+        let overridden = Condition::all()
+            .add(grade_override::Column::ExpireTime.gt(now))
+            .add(grade_override::Column::Grade.eq(grade.as_str()));
+        let computed = Condition::all()
+            .add(customer_grade::Column::Grade.eq(grade.as_str()))
+            .add(
+                Condition::any()
+                    .add(grade_override::Column::Id.is_null())
+                    .add(grade_override::Column::ExpireTime.lte(now)),
+            );
+        query = query.filter(Condition::any().add(overridden).add(computed));
     }
     if let Some(key) = &filter.model_version {
         query = query
@@ -129,6 +147,8 @@ pub(super) async fn save(
         valid_until: Set(grade.valid_until),
         sales: Set(grade.sales.map(|sales| sales.to_string())),
         gross_profit: Set(grade.gross_profit.map(|profit| profit.to_string())),
+        // A new assessment leaves the customer's override in place.
+        override_id: sea_orm::ActiveValue::NotSet,
     };
     customer_grade::Entity::insert(row)
         .on_conflict(
@@ -157,7 +177,9 @@ pub(super) async fn save(
     Ok(())
 }
 
-fn to_domain(row: customer_grade::Model) -> Result<CurrentGrade, StorageError> {
+fn to_domain(
+    (row, grade_override): (customer_grade::Model, Option<grade_override::Model>),
+) -> Result<CurrentGrade, StorageError> {
     let corrupt =
         |what: &str| StorageError::Corrupt(format!("current grade of {}: {what}", row.customer_id));
     let decimal = |raw: &str| raw.parse().map_err(|_| corrupt(raw));
@@ -181,5 +203,6 @@ fn to_domain(row: customer_grade::Model) -> Result<CurrentGrade, StorageError> {
         assess_time: row.assess_time,
         as_of: row.as_of_date,
         valid_until: row.valid_until,
+        grade_override: grade_override.map(overrides::to_domain).transpose()?,
     })
 }

@@ -10,6 +10,7 @@ pub mod grades;
 mod idempotency;
 mod migrations;
 pub mod models;
+pub mod overrides;
 
 use std::{
     sync::{
@@ -150,6 +151,20 @@ impl Store {
         };
         Ok(db.begin_with_options(options).await?)
     }
+}
+
+/// The rows after `(time, id)` in a newest-first order on `(time_column, id_column)`: the
+/// keyset condition of a page that continues a history.
+fn older_than(
+    time_column: impl sea_orm::ColumnTrait,
+    id_column: impl sea_orm::ColumnTrait,
+    (time, id): (DateTime<Utc>, String),
+) -> sea_orm::Condition {
+    sea_orm::Condition::any().add(time_column.lt(time)).add(
+        sea_orm::Condition::all()
+            .add(time_column.eq(time))
+            .add(id_column.lt(id)),
+    )
 }
 
 /// The current time at the precision both databases keep (microseconds), so a value returned

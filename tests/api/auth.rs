@@ -4,13 +4,16 @@
 use custgrade::{
     grpc::auth::hash_secret,
     proto::custgrade::v1::{
-        CreateCustomerRequest, GetChampionRequest, ListCustomersRequest, PublishModelVersionRequest,
+        AssessCustomerRequest, CreateCustomerRequest, GetChampionRequest, GradeOverride,
+        ListCustomersRequest, OverrideGradeRequest, PublishModelVersionRequest,
+        RecordFiguresRequest,
     },
 };
 use tonic::{Code, Request};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
 use crate::{
+    assessments::sound_figures,
     customers::customer,
     helpers::{Backend, TestApp, spawn_app_with},
 };
@@ -129,4 +132,78 @@ async fn publishing_models_needs_model_admin_even_for_a_writer() {
         .get_champion(with_key(champion, READER_SECRET))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn only_an_officer_overrides_and_the_override_names_its_key() {
+    const OFFICER_SECRET: &str = "officer-secret-5d21";
+    let keys = format!(
+        "erp-sync:{}:reader,writer; risk-lead:{}:officer",
+        hash_secret(WRITER_SECRET),
+        hash_secret(OFFICER_SECRET)
+    );
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.api_keys = keys.parse().unwrap();
+    })
+    .await
+    .unwrap();
+    let name = app
+        .customers
+        .clone()
+        .create_customer(with_key(create_request(), WRITER_SECRET))
+        .await
+        .unwrap()
+        .into_inner()
+        .name;
+    let figures = RecordFiguresRequest {
+        parent: name.clone(),
+        figures: Some(sound_figures()),
+        supersede: false,
+        request_id: String::new(),
+    };
+    app.figures
+        .clone()
+        .record_figures(with_key(figures, WRITER_SECRET))
+        .await
+        .unwrap();
+    let assess = AssessCustomerRequest {
+        parent: name.clone(),
+        ..AssessCustomerRequest::default()
+    };
+    app.assessments
+        .clone()
+        .assess_customer(with_key(assess, WRITER_SECRET))
+        .await
+        .unwrap();
+
+    let expire = chrono::Utc::now() + chrono::Duration::days(30);
+    let wanted = OverrideGradeRequest {
+        parent: name,
+        grade_override: Some(GradeOverride {
+            grade: "A".to_owned(),
+            reason: "board decision".to_owned(),
+            author: "someone-else".to_owned(),
+            expire_time: Some(prost_types::Timestamp {
+                seconds: expire.timestamp(),
+                nanos: 0,
+            }),
+            ..GradeOverride::default()
+        }),
+        request_id: String::new(),
+    };
+    let status = app
+        .assessments
+        .clone()
+        .override_grade(with_key(wanted.clone(), WRITER_SECRET))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let set = app
+        .assessments
+        .clone()
+        .override_grade(with_key(wanted, OFFICER_SECRET))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(set.author, "risk-lead");
 }

@@ -38,6 +38,8 @@ const RULES: &[Rule] = &[
     rule("custgrade.v1.AssessmentService", "Get", Role::Reader),
     rule("custgrade.v1.AssessmentService", "List", Role::Reader),
     rule("custgrade.v1.AssessmentService", "Explain", Role::Reader),
+    rule("custgrade.v1.AssessmentService", "Override", Role::Officer),
+    rule("custgrade.v1.AssessmentService", "Revoke", Role::Officer),
     rule("custgrade.v1.AssessmentService", "", Role::Writer),
     rule("custgrade.v1.CustomerService", "Get", Role::Reader),
     rule("custgrade.v1.CustomerService", "List", Role::Reader),
@@ -153,6 +155,14 @@ mod tests {
     #[case(
         "/custgrade.v1.ScoringModelService/ValidateModelVersion",
         Access::Role(Role::Reader)
+    )]
+    #[case(
+        "/custgrade.v1.AssessmentService/OverrideGrade",
+        Access::Role(Role::Officer)
+    )]
+    #[case(
+        "/custgrade.v1.AssessmentService/RevokeGradeOverride",
+        Access::Role(Role::Officer)
     )]
     #[case("/custgrade.v1.ScoringModelServices/GetModel", Access::Deny)]
     #[case("/custgrade.v1.Unknown/GetThing", Access::Deny)]

@@ -24,6 +24,8 @@ pub struct Model {
     pub valid_until: Date,
     pub sales: Option<String>,
     pub gross_profit: Option<String>,
+    /// The customer's newest override that was not revoked (it may have expired).
+    pub override_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -34,6 +36,18 @@ pub enum Relation {
         to = "super::customer::Column::Id"
     )]
     Customer,
+    #[sea_orm(
+        belongs_to = "super::grade_override::Entity",
+        from = "Column::OverrideId",
+        to = "super::grade_override::Column::Id"
+    )]
+    Override,
+}
+
+impl Related<super::grade_override::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Override.def()
+    }
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -8,6 +8,7 @@ pub mod customer;
 pub mod customer_grade;
 pub mod customer_label;
 pub mod figures;
+pub mod grade_override;
 pub mod idempotency_key;
 pub mod model_version;
 pub mod scoring_model;

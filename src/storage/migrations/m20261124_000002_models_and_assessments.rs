@@ -1,7 +1,8 @@
 //! Scoring models and their versions, the champion of each population (with its history),
 //! assessments (one row each, the whole rationale as one JSON document beside the few columns
-//! that lists filter on) and each customer's current grade, kept up to date with every
-//! assessment so that portfolio queries read one row per customer.
+//! that lists filter on), each customer's current grade, kept up to date with every
+//! assessment so that portfolio queries read one row per customer, and the grade overrides
+//! people set, all of them kept.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -94,6 +95,26 @@ enum CustomerGrades {
     ValidUntil,
     Sales,
     GrossProfit,
+    OverrideId,
+}
+
+#[derive(DeriveIden)]
+enum GradeOverrides {
+    Table,
+    Id,
+    CustomerId,
+    Grade,
+    CreditLimit,
+    Currency,
+    Reason,
+    Author,
+    CreateTime,
+    ExpireTime,
+    ComputedGrade,
+    AssessmentId,
+    RevokeTime,
+    RevokedBy,
+    RevokeReason,
 }
 
 #[async_trait::async_trait]
@@ -230,6 +251,52 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(GradeOverrides::Table)
+                    .col(string(GradeOverrides::Id).primary_key())
+                    .col(string(GradeOverrides::CustomerId))
+                    .col(string(GradeOverrides::Grade))
+                    .col(string_null(GradeOverrides::CreditLimit))
+                    .col(string_null(GradeOverrides::Currency))
+                    .col(string(GradeOverrides::Reason))
+                    .col(string(GradeOverrides::Author))
+                    .col(timestamp_with_time_zone(GradeOverrides::CreateTime))
+                    .col(timestamp_with_time_zone(GradeOverrides::ExpireTime))
+                    .col(string(GradeOverrides::ComputedGrade))
+                    .col(string(GradeOverrides::AssessmentId))
+                    .col(timestamp_with_time_zone_null(GradeOverrides::RevokeTime))
+                    .col(string_null(GradeOverrides::RevokedBy))
+                    .col(string_null(GradeOverrides::RevokeReason))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_grade_overrides_customer")
+                            .from(GradeOverrides::Table, GradeOverrides::CustomerId)
+                            .to(Customers::Table, Customers::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_grade_overrides_assessment")
+                            .from(GradeOverrides::Table, GradeOverrides::AssessmentId)
+                            .to(Assessments::Table, Assessments::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // A customer's override history, newest first.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_grade_overrides_customer_time")
+                    .table(GradeOverrides::Table)
+                    .col(GradeOverrides::CustomerId)
+                    .col(GradeOverrides::CreateTime)
+                    .col(GradeOverrides::Id)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
                     .table(CustomerGrades::Table)
                     .col(string(CustomerGrades::CustomerId).primary_key())
                     .col(string(CustomerGrades::AssessmentId))
@@ -247,11 +314,18 @@ impl MigrationTrait for Migration {
                     .col(date(CustomerGrades::ValidUntil))
                     .col(string_null(CustomerGrades::Sales))
                     .col(string_null(CustomerGrades::GrossProfit))
+                    .col(string_null(CustomerGrades::OverrideId))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_customer_grades_customer")
                             .from(CustomerGrades::Table, CustomerGrades::CustomerId)
                             .to(Customers::Table, Customers::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_customer_grades_override")
+                            .from(CustomerGrades::Table, CustomerGrades::OverrideId)
+                            .to(GradeOverrides::Table, GradeOverrides::Id),
                     )
                     .foreign_key(
                         ForeignKey::create()
@@ -289,6 +363,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
             CustomerGrades::Table.into_iden(),
+            GradeOverrides::Table.into_iden(),
             Assessments::Table.into_iden(),
             ChampionHistory::Table.into_iden(),
             Champions::Table.into_iden(),
