@@ -14,6 +14,7 @@ const CONTRACT: &[&str] = &[
     "proto/custgrade/v1/customer.proto",
     "proto/custgrade/v1/figures.proto",
     "proto/custgrade/v1/model.proto",
+    "proto/custgrade/v1/outcome.proto",
     "proto/custgrade/v1/portfolio.proto",
     "proto/google/rpc/error_details.proto",
 ];

@@ -13,7 +13,7 @@ use crate::{
     domain::scoring::{DocumentError, ScoringModel, default_models},
     grpc::{
         access_log::AccessLogLayer, assessments::AssessmentApi, auth::AuthLayer,
-        customers::CustomerApi, figures::FiguresApi, models::ScoringModelApi,
+        customers::CustomerApi, figures::FiguresApi, models::ScoringModelApi, outcomes::OutcomeApi,
         portfolio::PortfolioApi,
     },
     proto::{
@@ -22,6 +22,7 @@ use crate::{
             assessment_service_server::AssessmentServiceServer,
             customer_service_server::CustomerServiceServer,
             figures_service_server::FiguresServiceServer,
+            outcome_service_server::OutcomeServiceServer,
             portfolio_service_server::PortfolioServiceServer,
             scoring_model_service_server::ScoringModelServiceServer,
         },
@@ -37,6 +38,7 @@ const SERVICES: &[&str] = &[
     <AssessmentServiceServer<AssessmentApi> as NamedService>::NAME,
     <ScoringModelServiceServer<ScoringModelApi> as NamedService>::NAME,
     <PortfolioServiceServer<PortfolioApi> as NamedService>::NAME,
+    <OutcomeServiceServer<OutcomeApi> as NamedService>::NAME,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +131,9 @@ impl Application {
                 self.store.clone(),
             )))
             .add_service(PortfolioServiceServer::new(PortfolioApi::new(
+                self.store.clone(),
+            )))
+            .add_service(OutcomeServiceServer::new(OutcomeApi::new(
                 self.store.clone(),
             )))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {

@@ -1,10 +1,12 @@
 //! The domain: what a customer and its figures are, and the rules their values obey. Pure:
 //! nothing here knows about gRPC or SQL, so every rule is tested without a server.
 
+pub mod accuracy;
 pub mod customer;
 pub mod figures;
 pub mod grading;
 pub mod invalid;
+pub mod outcome;
 pub mod portfolio;
 pub mod scoring;
 

@@ -204,13 +204,11 @@ impl AssessmentService for AssessmentApi {
         let now = Utc::now();
         let mut violations = FieldViolations::default();
         let customer = violations.check("parent", parse_customer_name(&request.parent));
-        let wanted = match &request.grade_override {
-            Some(wanted) => override_from_proto(wanted, now, &mut violations),
-            None => {
-                violations.add("grade_override", "is required");
-                None
-            }
-        };
+        let wanted = violations.require(
+            "grade_override",
+            request.grade_override.as_ref(),
+            |wanted, violations| override_from_proto(wanted, now, violations),
+        );
         let request_id = request_id(&request.request_id, &mut violations);
         violations.finish()?;
         let (Some(customer), Some(wanted)) = (customer, wanted) else {
@@ -358,13 +356,13 @@ fn override_from_proto(
     now: DateTime<Utc>,
     violations: &mut FieldViolations,
 ) -> Option<OverrideRequest> {
-    let expire_time = match &wanted.expire_time {
-        Some(time) => violations.check("grade_override.expire_time", timestamp_from_proto(time)),
-        None => {
-            violations.add("grade_override.expire_time", "is required");
-            None
-        }
-    };
+    let expire_time = violations.require(
+        "grade_override.expire_time",
+        wanted.expire_time.as_ref(),
+        |time, violations| {
+            violations.check("grade_override.expire_time", timestamp_from_proto(time))
+        },
+    );
     let credit_limit = violations.check_optional(
         "grade_override.credit_limit",
         wanted.credit_limit.as_ref(),

@@ -10,6 +10,7 @@ pub mod figures;
 mod model_definition;
 pub mod models;
 mod names;
+pub mod outcomes;
 mod pagination;
 pub mod portfolio;
 mod request_id;

@@ -107,6 +107,23 @@ impl FieldViolations {
         }
     }
 
+    /// Reads a required message field with `read`, which records its own violations; an
+    /// unset field is a violation of its own.
+    pub fn require<T, U>(
+        &mut self,
+        field: &str,
+        value: Option<&T>,
+        read: impl FnOnce(&T, &mut Self) -> Option<U>,
+    ) -> Option<U> {
+        match value {
+            Some(value) => read(value, self),
+            None => {
+                self.add(field, "is required");
+                None
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

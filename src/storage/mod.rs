@@ -10,6 +10,7 @@ pub mod grades;
 mod idempotency;
 mod migrations;
 pub mod models;
+pub mod outcomes;
 pub mod overrides;
 
 use std::{

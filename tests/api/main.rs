@@ -11,6 +11,7 @@ mod customers;
 mod figures;
 mod helpers;
 mod models;
+mod outcomes;
 mod overrides;
 mod portfolio;
 mod python_client;

@@ -16,13 +16,14 @@ use crate::{
     helpers::{Backend, TestApp, spawn_app, spawn_app_with, start, test_settings},
 };
 
-const SERVICES: [&str; 6] = [
+const SERVICES: [&str; 7] = [
     "",
     "custgrade.v1.CustomerService",
     "custgrade.v1.FiguresService",
     "custgrade.v1.AssessmentService",
     "custgrade.v1.ScoringModelService",
     "custgrade.v1.PortfolioService",
+    "custgrade.v1.OutcomeService",
 ];
 
 /// The services a reflection client of protocol `$version` (`v1` or `v1alpha`) is told of.
@@ -74,6 +75,7 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(app: TestApp) {
         "custgrade.v1.AssessmentService",
         "custgrade.v1.CustomerService",
         "custgrade.v1.FiguresService",
+        "custgrade.v1.OutcomeService",
         "custgrade.v1.PortfolioService",
         "custgrade.v1.ScoringModelService",
         "grpc.health.v1.Health",

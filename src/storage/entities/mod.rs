@@ -11,4 +11,5 @@ pub mod figures;
 pub mod grade_override;
 pub mod idempotency_key;
 pub mod model_version;
+pub mod outcome;
 pub mod scoring_model;

@@ -2,7 +2,7 @@
 //! assessments (one row each, the whole rationale as one JSON document beside the few columns
 //! that lists filter on), each customer's current grade, kept up to date with every
 //! assessment so that portfolio queries read one row per customer, and the grade overrides
-//! people set, all of them kept.
+//! people set and the outcomes recorded (defaults, late payments, churn), all of them kept.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -115,6 +115,18 @@ enum GradeOverrides {
     RevokeTime,
     RevokedBy,
     RevokeReason,
+}
+
+#[derive(DeriveIden)]
+enum Outcomes {
+    Table,
+    Id,
+    CustomerId,
+    Kind,
+    OccurDate,
+    DaysLate,
+    Note,
+    RecordTime,
 }
 
 #[async_trait::async_trait]
@@ -357,11 +369,50 @@ impl MigrationTrait for Migration {
             index.col(CustomerGrades::CustomerId);
             manager.create_index(index.to_owned()).await?;
         }
+        manager
+            .create_table(
+                Table::create()
+                    .table(Outcomes::Table)
+                    .col(string(Outcomes::Id).primary_key())
+                    .col(string(Outcomes::CustomerId))
+                    .col(string(Outcomes::Kind))
+                    .col(date(Outcomes::OccurDate))
+                    .col(integer_null(Outcomes::DaysLate))
+                    .col(string(Outcomes::Note))
+                    .col(timestamp_with_time_zone(Outcomes::RecordTime))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_outcomes_customer")
+                            .from(Outcomes::Table, Outcomes::CustomerId)
+                            .to(Customers::Table, Customers::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // A customer's outcomes newest first; the outcomes of a kind for a validation report.
+        for (name, columns) in [
+            (
+                "idx_outcomes_customer_date",
+                [Outcomes::CustomerId, Outcomes::OccurDate, Outcomes::Id],
+            ),
+            (
+                "idx_outcomes_kind_customer",
+                [Outcomes::Kind, Outcomes::CustomerId, Outcomes::OccurDate],
+            ),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table(Outcomes::Table);
+            for column in columns {
+                index.col(column);
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            Outcomes::Table.into_iden(),
             CustomerGrades::Table.into_iden(),
             GradeOverrides::Table.into_iden(),
             Assessments::Table.into_iden(),

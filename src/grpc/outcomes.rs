@@ -1,0 +1,274 @@
+//! `custgrade.v1.OutcomeService`: recording outcomes, and the validation report that judges
+//! a model version's grades by them.
+
+use chrono::{NaiveDate, NaiveTime, Utc};
+use tonic::{Request, Response, Status};
+
+use super::{
+    convert::{date_from_proto, date_to_proto, timestamp},
+    customers::record_customer,
+    names::{customer_name, parse_customer_name, parse_model_version_name},
+    pagination,
+    request_id::request_id,
+    status::{FieldViolations, invalid_argument},
+};
+use crate::{
+    domain::{
+        InvalidValue,
+        accuracy::{AccuracyReport, Observation, accuracy},
+        outcome::{Outcome, OutcomeId, OutcomeKind, RecordedOutcome, followed},
+    },
+    proto::custgrade::v1::{self as pb, outcome_service_server::OutcomeService},
+    storage::Store,
+};
+
+/// The longest horizon a report looks ahead, in months.
+const MAX_HORIZON_MONTHS: i32 = 60;
+
+pub struct OutcomeApi {
+    store: Store,
+}
+
+impl OutcomeApi {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[tonic::async_trait]
+impl OutcomeService for OutcomeApi {
+    #[tracing::instrument(skip_all, fields(customer = tracing::field::Empty))]
+    async fn record_outcome(
+        &self,
+        request: Request<pb::RecordOutcomeRequest>,
+    ) -> Result<Response<pb::Outcome>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::default();
+        let customer = violations.check("parent", parse_customer_name(&request.parent));
+        let outcome = violations.require("outcome", request.outcome.as_ref(), outcome_from_proto);
+        let request_id = request_id(&request.request_id, &mut violations);
+        violations.finish()?;
+        let (Some(customer), Some(outcome)) = (customer, outcome) else {
+            return Err(invalid_argument("outcome", "is invalid"));
+        };
+        record_customer(customer);
+        let recorded = self
+            .store
+            .record_outcome(customer, &outcome, request_id.as_deref())
+            .await?;
+        tracing::info!(kind = outcome.kind.as_str(), "outcome recorded");
+        Ok(Response::new(outcome_to_proto(&recorded)))
+    }
+
+    async fn list_outcomes(
+        &self,
+        request: Request<pb::ListOutcomesRequest>,
+    ) -> Result<Response<pb::ListOutcomesResponse>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::default();
+        let customer = violations.check("parent", parse_customer_name(&request.parent));
+        let limit = violations.check("page_size", pagination::page_size(request.page_size));
+        let after = violations.check(
+            "page_token",
+            outcome_cursor(&request.page_token, &request.parent),
+        );
+        violations.finish()?;
+        let (Some(customer), Some(limit), Some(after)) = (customer, limit, after) else {
+            return Err(invalid_argument("parent", "is invalid"));
+        };
+        let page = self.store.list_outcomes(customer, after, limit).await?;
+        let next_page_token = match page.items.last() {
+            Some(last) if page.has_more => {
+                let cursor = format!("{}/{}", last.outcome.occur_date, last.id);
+                pagination::encode(&cursor, &request.parent)
+            }
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListOutcomesResponse {
+            outcomes: page.items.iter().map(outcome_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_validation_report(
+        &self,
+        request: Request<pb::GetValidationReportRequest>,
+    ) -> Result<Response<pb::ValidationReport>, Status> {
+        let request = request.into_inner();
+        let mut violations = FieldViolations::default();
+        let version = violations.check(
+            "model_version",
+            parse_model_version_name(&request.model_version),
+        );
+        let kind = violations.check("outcome_kind", kind_from_proto(request.outcome_kind));
+        let min_days_late = violations.check(
+            "min_days_late",
+            u32::try_from(request.min_days_late)
+                .map_err(|_| InvalidValue::new("must not be negative")),
+        );
+        let from = required_date(
+            request.assessed_from.as_ref(),
+            "assessed_from",
+            &mut violations,
+        );
+        let until = required_date(
+            request.assessed_until.as_ref(),
+            "assessed_until",
+            &mut violations,
+        );
+        if let (Some(from), Some(until)) = (from, until)
+            && until <= from
+        {
+            violations.add("assessed_until", "must be after assessed_from");
+        }
+        let horizon = violations.check(
+            "horizon_months",
+            u32::try_from(request.horizon_months)
+                .ok()
+                .filter(|months| (1..=MAX_HORIZON_MONTHS.unsigned_abs()).contains(months))
+                .ok_or_else(|| InvalidValue::new(format!("must be 1 to {MAX_HORIZON_MONTHS}"))),
+        );
+        violations.finish()?;
+        let (
+            Some(version),
+            Some(kind),
+            Some(min_days_late),
+            Some(from),
+            Some(until),
+            Some(horizon),
+        ) = (version, kind, min_days_late, from, until, horizon)
+        else {
+            return Err(invalid_argument("model_version", "is invalid"));
+        };
+        let start = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+        let graded = self
+            .store
+            .graded_in(&version, start(from), start(until))
+            .await?;
+        let outcomes = self.store.outcome_dates(kind, min_days_late).await?;
+        let observations: Vec<Observation> = graded
+            .into_iter()
+            .map(|one| Observation {
+                outcome: outcomes
+                    .get(&one.customer)
+                    .is_some_and(|dates| followed(one.graded_on, horizon, dates)),
+                score: one.score,
+                grade: one.grade,
+            })
+            .collect();
+        Ok(Response::new(report_to_proto(&accuracy(&observations))))
+    }
+}
+
+fn required_date(
+    date: Option<&crate::proto::google::r#type::Date>,
+    field: &str,
+    violations: &mut FieldViolations,
+) -> Option<NaiveDate> {
+    violations.require(field, date, |date, violations| {
+        violations.check(field, date_from_proto(date))
+    })
+}
+
+fn kind_from_proto(raw: i32) -> Result<OutcomeKind, InvalidValue> {
+    match pb::OutcomeKind::try_from(raw) {
+        Ok(pb::OutcomeKind::Default) => Ok(OutcomeKind::Default),
+        Ok(pb::OutcomeKind::LatePayment) => Ok(OutcomeKind::LatePayment),
+        Ok(pb::OutcomeKind::Churn) => Ok(OutcomeKind::Churn),
+        Ok(pb::OutcomeKind::Unspecified) | Err(_) => Err(InvalidValue::new(
+            "is required: OUTCOME_KIND_DEFAULT, OUTCOME_KIND_LATE_PAYMENT or OUTCOME_KIND_CHURN",
+        )),
+    }
+}
+
+fn outcome_from_proto(raw: &pb::Outcome, violations: &mut FieldViolations) -> Option<Outcome> {
+    let kind = violations.check("outcome.kind", kind_from_proto(raw.kind));
+    let occur_date = required_date(raw.occur_date.as_ref(), "outcome.occur_date", violations);
+    let days_late = match raw.days_late {
+        0 => Some(None),
+        days => violations.check(
+            "outcome.days_late",
+            u32::try_from(days)
+                .map(Some)
+                .map_err(|_| InvalidValue::new("must not be negative")),
+        ),
+    };
+    let outcome = Outcome {
+        kind: kind?,
+        occur_date: occur_date?,
+        days_late: days_late?,
+        note: raw.note.clone(),
+    };
+    let problems = outcome.check(Utc::now().date_naive());
+    for (field, problem) in &problems {
+        violations.add(format!("outcome.{field}"), problem.0.clone());
+    }
+    problems.is_empty().then_some(outcome)
+}
+
+/// Where a page of outcomes continues: the token carries `{YYYY-MM-DD}/{id}`.
+fn outcome_cursor(
+    token: &str,
+    parent: &String,
+) -> Result<Option<(NaiveDate, OutcomeId)>, InvalidValue> {
+    let Some(raw) = pagination::decode(token, parent)? else {
+        return Ok(None);
+    };
+    raw.split_once('/')
+        .and_then(|(date, id)| Some((date.parse().ok()?, OutcomeId::parse(id).ok()?)))
+        .map(Some)
+        .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))
+}
+
+fn outcome_to_proto(recorded: &RecordedOutcome) -> pb::Outcome {
+    let outcome = &recorded.outcome;
+    pb::Outcome {
+        name: format!(
+            "{}/outcomes/{}",
+            customer_name(recorded.customer),
+            recorded.id
+        ),
+        kind: match outcome.kind {
+            OutcomeKind::Default => pb::OutcomeKind::Default,
+            OutcomeKind::LatePayment => pb::OutcomeKind::LatePayment,
+            OutcomeKind::Churn => pb::OutcomeKind::Churn,
+        }
+        .into(),
+        occur_date: Some(date_to_proto(outcome.occur_date)),
+        days_late: outcome
+            .days_late
+            .map_or(0, |days| i32::try_from(days).unwrap_or(i32::MAX)),
+        note: outcome.note.clone(),
+        record_time: Some(timestamp(recorded.record_time)),
+    }
+}
+
+fn report_to_proto(report: &AccuracyReport) -> pb::ValidationReport {
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let found = report.discrimination;
+    pb::ValidationReport {
+        customer_count: count(report.customers),
+        outcome_count: count(report.outcomes),
+        grades: report
+            .grades
+            .iter()
+            .map(|grade| pb::GradeOutcomeRate {
+                grade: grade.grade.clone(),
+                customer_count: count(grade.customers),
+                outcome_count: count(grade.outcomes),
+                rate_percent: format!("{:.2}", grade.rate_percent),
+            })
+            .collect(),
+        inversions: report
+            .inversions
+            .iter()
+            .map(|(better, worse)| pb::GradeInversion {
+                better_grade: better.clone(),
+                worse_grade: worse.clone(),
+            })
+            .collect(),
+        auc: found.map(|f| format!("{:.4}", f.auc)).unwrap_or_default(),
+        gini: found.map(|f| format!("{:.4}", f.gini)).unwrap_or_default(),
+        ks: found.map(|f| format!("{:.4}", f.ks)).unwrap_or_default(),
+    }
+}
