@@ -312,6 +312,43 @@ fn choose_currency(
     }
 }
 
+/// How customers moved between grades from one date to another: a matrix of counts, and the
+/// customers that moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Migration {
+    /// (grade at the first date, grade at the second) -> customers; `None` when the customer
+    /// had no grade yet.
+    pub cells: BTreeMap<(Option<String>, Option<String>), u64>,
+    pub upgraded: u64,
+    pub downgraded: u64,
+    pub unchanged: u64,
+    /// Graded at the second date but not at the first.
+    pub newly_graded: u64,
+    /// The customers whose grade changed, in customer order, with both grades.
+    pub movers: Vec<(CustomerId, String, String)>,
+}
+
+impl Migration {
+    /// Adds a customer's grade at both dates. Grades compare by name (A before B), the best
+    /// first.
+    pub fn add(&mut self, customer: CustomerId, before: Option<String>, after: Option<String>) {
+        match (&before, &after) {
+            (Some(from), Some(to)) if from == to => self.unchanged += 1,
+            (Some(from), Some(to)) => {
+                if to < from {
+                    self.upgraded += 1;
+                } else {
+                    self.downgraded += 1;
+                }
+                self.movers.push((customer, from.clone(), to.clone()));
+            }
+            (None, Some(_)) => self.newly_graded += 1,
+            (_, None) => {}
+        }
+        *self.cells.entry((before, after)).or_default() += 1;
+    }
+}
+
 /// `part` of `whole` in percent, two decimals half away from zero; 0 of nothing is 0.
 pub fn percent(part: Decimal, whole: Decimal) -> Decimal {
     if whole.is_zero() {
@@ -470,6 +507,28 @@ mod tests {
             (11, 1)
         );
         assert_eq!(report.top_fifth_customers, 3);
+    }
+
+    #[test]
+    fn a_migration_counts_movers_both_ways_and_newcomers() {
+        let mut migration = Migration::default();
+        let [a, b, c, d] = [0; 4].map(|_| CustomerId::generate());
+        migration.add(a, Some("B".into()), Some("A".into()));
+        migration.add(b, Some("B".into()), Some("D".into()));
+        migration.add(c, Some("C".into()), Some("C".into()));
+        migration.add(d, None, Some("B".into()));
+        assert_eq!(
+            (
+                migration.upgraded,
+                migration.downgraded,
+                migration.unchanged,
+                migration.newly_graded
+            ),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(migration.cells[&(Some("B".into()), Some("D".into()))], 1);
+        assert_eq!(migration.cells[&(None, Some("B".into()))], 1);
+        assert_eq!(migration.movers.len(), 2);
     }
 
     #[test]

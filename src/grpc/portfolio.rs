@@ -6,16 +6,16 @@ use tonic::{Request, Response, Status};
 
 use super::{
     assessments::grade_to_proto,
-    convert::{date_from_proto, money_to_proto},
+    convert::{date_from_proto, money_to_proto, timestamp_from_proto},
     customers::{CustomerFilterFields, customer_cursor_id, customer_filter},
-    names::parse_model_version_name,
+    names::{customer_name, parse_model_version_name},
     pagination,
     status::{FieldViolations, invalid_argument},
 };
 use crate::{
     domain::{
         figures::validate_currency,
-        portfolio::{AbcClass, Distribution, ParetoReport, ParetoTally, Tally},
+        portfolio::{AbcClass, Distribution, Migration, ParetoReport, ParetoTally, Tally},
     },
     proto::custgrade::v1::{self as pb, portfolio_service_server::PortfolioService},
     storage::{Store, grades::GradeFilter},
@@ -101,6 +101,90 @@ impl PortfolioService for PortfolioApi {
             .finish(currency.as_deref())
             .map_err(|refusal| Status::failed_precondition(refusal.0))?;
         Ok(Response::new(pareto_to_proto(&report)))
+    }
+
+    async fn get_grade_migration(
+        &self,
+        request: Request<pb::GetGradeMigrationRequest>,
+    ) -> Result<Response<pb::GradeMigration>, Status> {
+        let request = request.into_inner();
+        let raw_filter = request.filter.unwrap_or_default();
+        let mut violations = FieldViolations::default();
+        let filter = grade_filter(&raw_filter, &mut violations);
+        for (field, set) in [
+            ("filter.grade", !raw_filter.grade.is_empty()),
+            ("filter.model_version", !raw_filter.model_version.is_empty()),
+            (
+                "filter.assessed_before",
+                raw_filter.assessed_before.is_some(),
+            ),
+        ] {
+            if set {
+                violations.add(field, "does not apply to past grades; leave it empty");
+            }
+        }
+        let from = violations.require("from_time", request.from_time.as_ref(), |time, v| {
+            v.check("from_time", timestamp_from_proto(time))
+        });
+        let to = violations.require("to_time", request.to_time.as_ref(), |time, v| {
+            v.check("to_time", timestamp_from_proto(time))
+        });
+        if let (Some(from), Some(to)) = (from, to)
+            && to <= from
+        {
+            violations.add("to_time", "must be after from_time");
+        }
+        violations.finish()?;
+        let (Some(filter), Some(from), Some(to)) = (filter, from, to) else {
+            return Err(invalid_argument("filter", "is invalid"));
+        };
+        let mut migration = Migration::default();
+        self.store
+            .visit_grade_pairs(&filter.customers, from, to, |customer, before, after| {
+                migration.add(customer, before, after)
+            })
+            .await?;
+        Ok(Response::new(migration_to_proto(
+            &migration,
+            request.list_movers,
+        )))
+    }
+}
+
+/// The most movers a migration lists.
+const MAX_MOVERS: usize = 1000;
+
+fn migration_to_proto(migration: &Migration, list_movers: bool) -> pb::GradeMigration {
+    let movers = if list_movers {
+        migration
+            .movers
+            .iter()
+            .take(MAX_MOVERS)
+            .map(|(customer, from, to)| pb::GradeMover {
+                customer: customer_name(*customer),
+                from_grade: from.clone(),
+                to_grade: to.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    pb::GradeMigration {
+        cells: migration
+            .cells
+            .iter()
+            .map(|((from, to), customers)| pb::GradeMove {
+                from_grade: from.clone().unwrap_or_default(),
+                to_grade: to.clone().unwrap_or_default(),
+                customer_count: count(*customers),
+            })
+            .collect(),
+        upgraded_count: count(migration.upgraded),
+        downgraded_count: count(migration.downgraded),
+        unchanged_count: count(migration.unchanged),
+        newly_graded_count: count(migration.newly_graded),
+        movers_truncated: list_movers && migration.movers.len() > MAX_MOVERS,
+        movers,
     }
 }
 

@@ -12,7 +12,7 @@ use sea_orm::{
 use super::{
     StorageError, Store,
     customers::{CustomerFilter, Page, filter_condition, load, parse_id},
-    entities::{customer_grade, grade_override},
+    entities::{assessment, customer_grade, grade_override},
     now, overrides,
 };
 use crate::domain::{
@@ -80,6 +80,59 @@ impl Store {
         let mut rows = filtered(filter, now()).stream(db).await?;
         while let Some(row) = rows.try_next().await? {
             visit(to_domain(row)?);
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Calls `visit` with every customer under `customers` that had a grade at `second`:
+    /// its computed grade just before `first` (if it had one) and just before `second`. Reads
+    /// the assessments made before `second`, by customer and time.
+    pub async fn visit_grade_pairs(
+        &self,
+        customers: &CustomerFilter,
+        first: DateTime<Utc>,
+        second: DateTime<Utc>,
+        mut visit: impl FnMut(CustomerId, Option<String>, Option<String>),
+    ) -> Result<(), StorageError> {
+        let db = self.reader()?;
+        let mut rows = assessment::Entity::find()
+            .select_only()
+            .columns([
+                assessment::Column::CustomerId,
+                assessment::Column::AssessTime,
+                assessment::Column::Grade,
+            ])
+            .join(JoinType::InnerJoin, assessment::Relation::Customer.def())
+            .filter(filter_condition(customers))
+            .filter(assessment::Column::AssessTime.lt(second))
+            .order_by_asc(assessment::Column::CustomerId)
+            .order_by_asc(assessment::Column::AssessTime)
+            .into_tuple::<(String, DateTime<Utc>, String)>()
+            .stream(db)
+            .await?;
+        // The customer being read, its grade before `first` and its latest grade.
+        let mut current: Option<(String, Option<String>, String)> = None;
+        while let Some((customer, time, grade)) = rows.try_next().await? {
+            match &mut current {
+                Some((id, before, latest)) if *id == customer => {
+                    if time < first {
+                        *before = Some(grade.clone());
+                    }
+                    *latest = grade;
+                }
+                _ => {
+                    if let Some((id, before, latest)) = current.take() {
+                        visit(parse_id(&id)?, before, Some(latest));
+                    }
+                    let before = (time < first).then(|| grade.clone());
+                    current = Some((customer, before, grade));
+                }
+            }
+        }
+        if let Some((id, before, latest)) = current {
+            visit(parse_id(&id)?, before, Some(latest));
         }
         Ok(())
     }

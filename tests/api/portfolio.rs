@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use custgrade::proto::{
     custgrade::v1::{
-        CreditRating, Figures, GetGradeDistributionRequest, GetParetoReportRequest,
-        GradeDistribution, ListCustomerGradesRequest, PortfolioFilter,
+        CreditRating, Figures, GetGradeDistributionRequest, GetGradeMigrationRequest,
+        GetParetoReportRequest, GradeDistribution, ListCustomerGradesRequest, PortfolioFilter,
     },
     google::r#type::Money,
 };
@@ -486,3 +486,108 @@ on_every_backend!(
     a_book_in_two_currencies_needs_one_chosen,
     malformed_filters_name_every_bad_field,
 );
+
+fn at_now() -> Option<prost_types::Timestamp> {
+    let now = chrono::Utc::now();
+    Some(prost_types::Timestamp {
+        seconds: now.timestamp(),
+        nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap(),
+    })
+}
+
+/// Three customers graded B, then: one pays worse and falls to D (overdue 120 days), one gets
+/// financial-statement trouble and falls to C, one stays; a fourth is first graded after the
+/// first time.
+async fn the_migration_matrix_shows_who_moved(app: TestApp) {
+    let industry = unique("migration");
+    let mut names = Vec::new();
+    for _ in 0..3 {
+        let name = create(&app, customer(&industry)).await.name;
+        record(&app, &name, sound_figures(), false).await;
+        assert_eq!(assess(&app, &name).await.grade, "B");
+        names.push(name);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let from = at_now();
+    let falls_to_d = Figures {
+        longest_overdue_days: Some(120),
+        ..sound_figures()
+    };
+    record(&app, &names[0], falls_to_d, true).await;
+    assert_eq!(assess(&app, &names[0]).await.grade, "D");
+    let falls_to_c = Figures {
+        financial_statements_provided: None,
+        ..sound_figures()
+    };
+    record(&app, &names[1], falls_to_c, true).await;
+    assert_eq!(assess(&app, &names[1]).await.grade, "C");
+    assess(&app, &names[2]).await;
+    let newcomer = create(&app, customer(&industry)).await.name;
+    record(&app, &newcomer, sound_figures(), false).await;
+    assess(&app, &newcomer).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    let migration = app
+        .portfolio
+        .clone()
+        .get_grade_migration(GetGradeMigrationRequest {
+            filter: Some(in_industry(&industry)),
+            from_time: from,
+            to_time: at_now(),
+            list_movers: true,
+        })
+        .await
+        .expect("a migration")
+        .into_inner();
+    let cells: Vec<(&str, &str, i64)> = migration
+        .cells
+        .iter()
+        .map(|c| (c.from_grade.as_str(), c.to_grade.as_str(), c.customer_count))
+        .collect();
+    assert_eq!(
+        cells,
+        vec![("", "B", 1), ("B", "B", 1), ("B", "C", 1), ("B", "D", 1)]
+    );
+    assert_eq!(
+        (
+            migration.upgraded_count,
+            migration.downgraded_count,
+            migration.unchanged_count,
+            migration.newly_graded_count
+        ),
+        (0, 2, 1, 1)
+    );
+    let movers: Vec<(String, String, String)> = migration
+        .movers
+        .into_iter()
+        .map(|m| (m.customer, m.from_grade, m.to_grade))
+        .collect();
+    assert_eq!(
+        movers,
+        vec![
+            (names[0].clone(), "B".to_owned(), "D".to_owned()),
+            (names[1].clone(), "B".to_owned(), "C".to_owned()),
+        ]
+    );
+
+    let status = app
+        .portfolio
+        .clone()
+        .get_grade_migration(GetGradeMigrationRequest {
+            filter: Some(PortfolioFilter {
+                grade: "A".to_owned(),
+                ..in_industry(&industry)
+            }),
+            from_time: at_now(),
+            to_time: from,
+            list_movers: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_request_fields(&status),
+        fields(&["filter.grade", "to_time"])
+    );
+}
+
+on_every_backend!(the_migration_matrix_shows_who_moved);
