@@ -1,35 +1,21 @@
 //! A customer: who it is, which population it belongs to, and the rules its attributes obey.
 
-use std::{collections::BTreeMap, fmt, str::FromStr};
+use std::{collections::BTreeMap, str::FromStr};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use uuid::Uuid;
 
-use super::invalid::{InvalidValue, bounded_text};
+use super::{
+    id::server_id,
+    invalid::{InvalidValue, bounded_text},
+};
 
-/// The server-assigned identity of a customer: a UUIDv7, so that ids sort in the order
-/// customers were registered and lists have a stable, meaningful order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct CustomerId(Uuid);
-
-impl CustomerId {
-    /// A fresh id for a customer being registered now.
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// The `{customer}` segment of `customers/{customer}`, as stored and as exposed.
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        super::invalid::canonical_uuid(raw, "a customer id").map(Self)
-    }
-}
-
-impl fmt::Display for CustomerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+server_id!(
+    /// The server-assigned identity of a customer: a UUIDv7, so that ids sort in the order
+    /// customers were registered and lists have a stable, meaningful order.
+    CustomerId,
+    "a customer id"
+);
 
 /// The population a customer belongs to; each is graded by its own scoring model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

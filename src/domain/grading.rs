@@ -2,17 +2,15 @@
 //! and frozen) and assessments as they are stored. The engine in [`super::scoring`] computes;
 //! these types say which model version and which snapshot a computation used.
 
-use std::fmt;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::{
     InvalidValue, Refusal,
     customer::{CustomerId, CustomerKind},
     figures::FigureSet,
+    id::server_id,
     scoring::{
         self,
         input::{Input, InputValue},
@@ -119,26 +117,11 @@ pub struct Champion {
     pub set_time: DateTime<Utc>,
 }
 
-/// The server-assigned identity of an assessment: a UUIDv7, so ids sort by creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct AssessmentId(Uuid);
-
-impl AssessmentId {
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// The `{assessment}` segment of an assessment's name; only the form the server prints.
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        super::invalid::canonical_uuid(raw, "an assessment id").map(Self)
-    }
-}
-
-impl fmt::Display for AssessmentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+server_id!(
+    /// The server-assigned identity of an assessment: a UUIDv7, so ids sort by creation.
+    AssessmentId,
+    "an assessment id"
+);
 
 /// The snapshot an assessment graded: one revision of one date, which stays what it was
 /// even after a later revision supersedes it.
@@ -162,26 +145,11 @@ pub struct RecordedAssessment {
     pub assessment: scoring::Assessment,
 }
 
-/// The server-assigned identity of a grade override: a UUIDv7.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct OverrideId(Uuid);
-
-impl OverrideId {
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// The `{override}` segment of an override's name; only the form the server prints.
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        super::invalid::canonical_uuid(raw, "an override id").map(Self)
-    }
-}
-
-impl fmt::Display for OverrideId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+server_id!(
+    /// The server-assigned identity of a grade override: a UUIDv7.
+    OverrideId,
+    "an override id"
+);
 
 /// The longest an override may hold: a person's judgement is re-examined at least this often.
 pub const MAX_OVERRIDE_DAYS: i64 = 731;

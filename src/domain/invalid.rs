@@ -39,18 +39,6 @@ pub fn bounded_text(value: &str, min: usize, max: usize) -> Result<(), InvalidVa
     Ok(())
 }
 
-/// Reads a server-issued UUID: only the lowercase hyphenated form, so one resource has one
-/// name; `what` completes "must be ... as returned by the server".
-pub fn canonical_uuid(raw: &str, what: &str) -> Result<uuid::Uuid, InvalidValue> {
-    let is_canonical = raw.len() == 36 && raw == raw.to_ascii_lowercase();
-    match uuid::Uuid::try_parse(raw) {
-        Ok(uuid) if is_canonical => Ok(uuid),
-        _ => Err(InvalidValue::new(format!(
-            "must be {what} as returned by the server (a lowercase uuid)"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod accuracy;
 pub mod customer;
 pub mod figures;
 pub mod grading;
+mod id;
 pub mod invalid;
 pub mod outcome;
 pub mod portfolio;

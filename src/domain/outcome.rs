@@ -2,13 +2,10 @@
 //! payment more than some days late, churn), as dated facts; and which graded customers an
 //! outcome followed within a horizon, the label the accuracy figures are computed on.
 
-use std::fmt;
-
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
-use uuid::Uuid;
 
-use super::{InvalidValue, customer::CustomerId};
+use super::{InvalidValue, customer::CustomerId, id::server_id};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,25 +78,11 @@ impl Outcome {
     }
 }
 
-/// The server-assigned identity of an outcome: a UUIDv7.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct OutcomeId(Uuid);
-
-impl OutcomeId {
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        super::invalid::canonical_uuid(raw, "an outcome id").map(Self)
-    }
-}
-
-impl fmt::Display for OutcomeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+server_id!(
+    /// The server-assigned identity of an outcome: a UUIDv7.
+    OutcomeId,
+    "an outcome id"
+);
 
 /// An outcome as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
