@@ -12,7 +12,7 @@ use super::{
     customers::{Page, load, load_for_update},
     entities::figures,
     idempotency::{RequestKey, concurrent_result},
-    now,
+    now, older_than,
 };
 use crate::domain::{
     customer::CustomerId,
@@ -138,15 +138,11 @@ impl Store {
             query = query.filter(figures::Column::Superseded.eq(false));
         }
         if let Some((date, revision)) = after {
-            query = query.filter(
-                Condition::any()
-                    .add(figures::Column::AsOfDate.lt(date))
-                    .add(
-                        Condition::all()
-                            .add(figures::Column::AsOfDate.eq(date))
-                            .add(figures::Column::Revision.lt(revision)),
-                    ),
-            );
+            query = query.filter(older_than(
+                figures::Column::AsOfDate,
+                figures::Column::Revision,
+                (date, revision),
+            ));
         }
         let rows = query
             .order_by_desc(figures::Column::AsOfDate)

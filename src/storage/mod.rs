@@ -154,18 +154,25 @@ impl Store {
     }
 }
 
-/// The rows after `(time, id)` in a newest-first order on `(time_column, id_column)`: the
-/// keyset condition of a page that continues a history.
-fn older_than(
-    time_column: impl sea_orm::ColumnTrait,
-    id_column: impl sea_orm::ColumnTrait,
-    (time, id): (DateTime<Utc>, String),
-) -> sea_orm::Condition {
-    sea_orm::Condition::any().add(time_column.lt(time)).add(
-        sea_orm::Condition::all()
-            .add(time_column.eq(time))
-            .add(id_column.lt(id)),
-    )
+/// The rows after `(first, second)` in a newest-first order on `(first_column,
+/// second_column)`: the keyset condition of a page that continues a history (by time and id,
+/// by date and revision).
+fn older_than<A, B>(
+    first_column: impl sea_orm::ColumnTrait,
+    second_column: impl sea_orm::ColumnTrait,
+    (first, second): (A, B),
+) -> sea_orm::Condition
+where
+    A: Into<sea_orm::Value> + Clone,
+    B: Into<sea_orm::Value>,
+{
+    sea_orm::Condition::any()
+        .add(first_column.lt(first.clone()))
+        .add(
+            sea_orm::Condition::all()
+                .add(first_column.eq(first))
+                .add(second_column.lt(second)),
+        )
 }
 
 /// The current time at the precision both databases keep (microseconds), so a value returned

@@ -18,7 +18,7 @@ use super::{
     entities::{assessment, outcome},
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
-    now,
+    now, older_than,
 };
 use crate::domain::{
     customer::CustomerId,
@@ -113,15 +113,11 @@ impl Store {
         let mut query =
             outcome::Entity::find().filter(outcome::Column::CustomerId.eq(customer.to_string()));
         if let Some((date, id)) = after {
-            query = query.filter(
-                sea_orm::Condition::any()
-                    .add(outcome::Column::OccurDate.lt(date))
-                    .add(
-                        sea_orm::Condition::all()
-                            .add(outcome::Column::OccurDate.eq(date))
-                            .add(outcome::Column::Id.lt(id.to_string())),
-                    ),
-            );
+            query = query.filter(older_than(
+                outcome::Column::OccurDate,
+                outcome::Column::Id,
+                (date, id.to_string()),
+            ));
         }
         let rows = query
             .order_by_desc(outcome::Column::OccurDate)
