@@ -168,8 +168,7 @@ impl AssessmentService for AssessmentApi {
             .await?;
         let next_page_token = match page.items.last() {
             Some(last) if page.has_more => {
-                let cursor = format!("{}/{}", last.assess_time.timestamp_micros(), last.id);
-                pagination::encode(&cursor, &filter)
+                pagination::encode_pair(last.assess_time.timestamp_micros(), last.id, &filter)
             }
             _ => String::new(),
         };
@@ -267,10 +266,11 @@ impl AssessmentService for AssessmentApi {
         };
         let page = self.store.list_overrides(customer, after, limit).await?;
         let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => {
-                let cursor = format!("{}/{}", last.create_time.timestamp_micros(), last.id);
-                pagination::encode(&cursor, &request.parent)
-            }
+            Some(last) if page.has_more => pagination::encode_pair(
+                last.create_time.timestamp_micros(),
+                last.id,
+                &request.parent,
+            ),
             _ => String::new(),
         };
         let now = Utc::now();
@@ -338,16 +338,10 @@ fn time_and_id_cursor<Id>(
     filter: &impl serde::Serialize,
     parse_id: fn(&str) -> Result<Id, InvalidValue>,
 ) -> Result<Option<(DateTime<Utc>, Id)>, InvalidValue> {
-    let Some(raw) = pagination::decode(token, filter)? else {
-        return Ok(None);
-    };
-    raw.split_once('/')
-        .and_then(|(micros, id)| {
-            let time = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-            Some((time, parse_id(id).ok()?))
-        })
-        .map(Some)
-        .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))
+    pagination::decode_pair(token, filter, |micros, id| {
+        let time = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+        Some((time, parse_id(id).ok()?))
+    })
 }
 
 /// The override a request asks for; `None` (with violations) when it is malformed.

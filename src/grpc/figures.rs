@@ -105,8 +105,7 @@ impl FiguresService for FiguresApi {
             .await?;
         let next_page_token = match page.items.last() {
             Some(last) if page.has_more => {
-                let cursor = format!("{}/{}", last.snapshot.as_of, last.revision);
-                pagination::encode(&cursor, &filter)
+                pagination::encode_pair(last.snapshot.as_of, last.revision, &filter)
             }
             _ => String::new(),
         };
@@ -122,18 +121,12 @@ fn figures_cursor(
     token: &str,
     filter: &(&String, bool),
 ) -> Result<Option<FiguresCursor>, InvalidValue> {
-    let Some(raw) = pagination::decode(token, filter)? else {
-        return Ok(None);
-    };
-    raw.split_once('/')
-        .and_then(|(date, revision)| {
-            Some((
-                date.parse::<NaiveDate>().ok()?,
-                revision.parse::<i32>().ok()?,
-            ))
-        })
-        .map(Some)
-        .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))
+    pagination::decode_pair(token, filter, |date, revision| {
+        Some((
+            date.parse::<NaiveDate>().ok()?,
+            revision.parse::<i32>().ok()?,
+        ))
+    })
 }
 
 /// Reads the inputs of a snapshot, recording a violation for every value out of its range and

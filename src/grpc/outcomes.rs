@@ -79,8 +79,7 @@ impl OutcomeService for OutcomeApi {
         let page = self.store.list_outcomes(customer, after, limit).await?;
         let next_page_token = match page.items.last() {
             Some(last) if page.has_more => {
-                let cursor = format!("{}/{}", last.outcome.occur_date, last.id);
-                pagination::encode(&cursor, &request.parent)
+                pagination::encode_pair(last.outcome.occur_date, last.id, &request.parent)
             }
             _ => String::new(),
         };
@@ -211,13 +210,9 @@ fn outcome_cursor(
     token: &str,
     parent: &String,
 ) -> Result<Option<(NaiveDate, OutcomeId)>, InvalidValue> {
-    let Some(raw) = pagination::decode(token, parent)? else {
-        return Ok(None);
-    };
-    raw.split_once('/')
-        .and_then(|(date, id)| Some((date.parse().ok()?, OutcomeId::parse(id).ok()?)))
-        .map(Some)
-        .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))
+    pagination::decode_pair(token, parent, |date, id| {
+        Some((date.parse().ok()?, OutcomeId::parse(id).ok()?))
+    })
 }
 
 fn outcome_to_proto(recorded: &RecordedOutcome) -> pb::Outcome {

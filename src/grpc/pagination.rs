@@ -45,6 +45,32 @@ pub fn encode(cursor: &str, filter: &impl Serialize) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
+/// The token that continues a list ordered on two keys (a time and an id, a date and a
+/// revision) after `(first, second)` under `filter`.
+pub fn encode_pair(
+    first: impl std::fmt::Display,
+    second: impl std::fmt::Display,
+    filter: &impl Serialize,
+) -> String {
+    encode(&format!("{first}/{second}"), filter)
+}
+
+/// The two-key cursor of a token [`encode_pair`] made, each part read by `parse`; `None`
+/// for the first page.
+pub fn decode_pair<A, B>(
+    token: &str,
+    filter: &impl Serialize,
+    parse: impl FnOnce(&str, &str) -> Option<(A, B)>,
+) -> Result<Option<(A, B)>, InvalidValue> {
+    let Some(raw) = decode(token, filter)? else {
+        return Ok(None);
+    };
+    raw.split_once('/')
+        .and_then(|(first, second)| parse(first, second))
+        .map(Some)
+        .ok_or_else(|| InvalidValue::new("is not a page token this server issued"))
+}
+
 /// The cursor a token carries, `None` for the first page.
 pub fn decode(token: &str, filter: &impl Serialize) -> Result<Option<String>, InvalidValue> {
     if token.is_empty() {
@@ -92,6 +118,19 @@ mod tests {
     fn a_token_is_refused_under_another_filter() {
         let token = encode("abc", &("east", 1));
         assert!(decode(&token, &("west", 1)).is_err());
+    }
+
+    #[test]
+    fn a_pair_cursor_returns_both_keys_and_refuses_a_bad_part() {
+        let token = encode_pair("2026-09-30", 2, &"f");
+        let parse = |a: &str, b: &str| Some((a.to_owned(), b.parse::<i32>().ok()?));
+        assert_eq!(
+            decode_pair(&token, &"f", parse),
+            Ok(Some(("2026-09-30".to_owned(), 2)))
+        );
+        let bad = encode_pair("2026-09-30", "x", &"f");
+        assert!(decode_pair(&bad, &"f", parse).is_err());
+        assert_eq!(decode_pair("", &"f", parse), Ok(None));
     }
 
     #[test]
