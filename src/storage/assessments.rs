@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{
     StorageError, Store,
-    customers::{Page, load},
+    customers::{Page, ensure_exists, load},
     entities::assessment,
     figures::{self as figures_repo},
     grades,
@@ -181,7 +181,7 @@ impl Store {
         limit: u64,
     ) -> Result<Page<RecordedAssessment>, StorageError> {
         let db = self.reader()?;
-        load(db, customer).await?;
+        ensure_exists(db, customer).await?;
         let mut query = assessment::Entity::find()
             .filter(assessment::Column::CustomerId.eq(customer.to_string()));
         if let Some(grade) = &filter.grade {

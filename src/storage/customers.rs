@@ -287,6 +287,22 @@ impl Store {
     }
 }
 
+/// NOT_FOUND unless the customer exists (deleted or not): one primary-key probe, for calls
+/// that act on a customer's resources without reading the customer itself.
+pub(super) async fn ensure_exists(
+    db: &impl ConnectionTrait,
+    id: CustomerId,
+) -> Result<(), StorageError> {
+    customer::Entity::find_by_id(id.to_string())
+        .select_only()
+        .column(customer::Column::Id)
+        .into_tuple::<String>()
+        .one(db)
+        .await?
+        .map(|_| ())
+        .ok_or(StorageError::NotFound { what: "customer" })
+}
+
 /// Reads one customer with its labels.
 pub(super) async fn load(
     db: &impl ConnectionTrait,

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::{
     StorageError, Store,
-    customers::{Page, load, load_for_update},
+    customers::{Page, ensure_exists, load_for_update},
     entities::figures,
     idempotency::{RequestKey, concurrent_result},
     now, older_than,
@@ -114,7 +114,7 @@ impl Store {
         as_of: Option<NaiveDate>,
     ) -> Result<RecordedFigures, StorageError> {
         let db = self.reader()?;
-        load(db, customer).await?;
+        ensure_exists(db, customer).await?;
         let row = current_row(db, customer, as_of)
             .await?
             .ok_or(StorageError::NotFound { what: "figures" })?;
@@ -131,7 +131,7 @@ impl Store {
         limit: u64,
     ) -> Result<Page<RecordedFigures>, StorageError> {
         let db = self.reader()?;
-        load(db, customer).await?;
+        ensure_exists(db, customer).await?;
         let mut query =
             figures::Entity::find().filter(figures::Column::CustomerId.eq(customer.to_string()));
         if !show_superseded {

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::{
     StorageError, Store,
-    customers::{CustomerFilter, Page, filter_condition, load, parse_id},
+    customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
     entities::{assessment, customer_grade, grade_override},
     now, overrides,
 };
@@ -43,7 +43,7 @@ impl Store {
         match row {
             Some(row) => to_domain(row),
             None => {
-                load(db, customer).await?;
+                ensure_exists(db, customer).await?;
                 Err(StorageError::NotFound {
                     what: "assessment of this customer",
                 })

@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::{
     StorageError, Store,
-    customers::{Page, load, parse_id},
+    customers::{Page, ensure_exists, parse_id},
     entities::{assessment, outcome},
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
@@ -74,7 +74,7 @@ impl Store {
         {
             return load_outcome(&txn, &id).await;
         }
-        load(&txn, customer).await?;
+        ensure_exists(&txn, customer).await?;
         let recorded = RecordedOutcome {
             id: OutcomeId::generate(),
             customer,
@@ -109,7 +109,7 @@ impl Store {
         limit: u64,
     ) -> Result<Page<RecordedOutcome>, StorageError> {
         let db = self.reader()?;
-        load(db, customer).await?;
+        ensure_exists(db, customer).await?;
         let mut query =
             outcome::Entity::find().filter(outcome::Column::CustomerId.eq(customer.to_string()));
         if let Some((date, id)) = after {

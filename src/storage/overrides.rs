@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{
     StorageError, Store,
-    customers::{Page, load, parse_id},
+    customers::{Page, ensure_exists, parse_id},
     entities::{customer_grade, grade_override},
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
@@ -67,7 +67,7 @@ impl Store {
         {
             return load_override(&txn, customer, parse_override_id(&id)?).await;
         }
-        load(&txn, customer).await?;
+        ensure_exists(&txn, customer).await?;
         let current = customer_grade::Entity::find_by_id(customer.to_string())
             .lock(LockType::Update)
             .one(&txn)
@@ -203,7 +203,7 @@ impl Store {
         limit: u64,
     ) -> Result<Page<GradeOverride>, StorageError> {
         let db = self.reader()?;
-        load(db, customer).await?;
+        ensure_exists(db, customer).await?;
         let mut query = grade_override::Entity::find()
             .filter(grade_override::Column::CustomerId.eq(customer.to_string()));
         if let Some((time, id)) = after {
