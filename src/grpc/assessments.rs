@@ -12,7 +12,7 @@ use super::{
     auth::CallerIdentity,
     convert::{
         date_from_proto, date_to_proto, money_from_proto, money_to_proto, timestamp,
-        timestamp_from_proto,
+        timestamp_from_proto, two_decimals,
     },
     customers::record_customer,
     model_definition::effect_to_proto,
@@ -390,7 +390,7 @@ fn assessment_to_proto(recorded: RecordedAssessment, locale: Locale) -> pb::Asse
         model_version: model_version_name(&recorded.model_version),
         assess_time: Some(timestamp(recorded.assess_time)),
         valid_until: Some(date_to_proto(assessment.valid_until)),
-        total_score: decimal(assessment.total_score),
+        total_score: two_decimals(assessment.total_score),
         grade_before_knock_outs: assessment.grade_before_knock_outs,
         grade: assessment.grade,
         knock_outs: assessment
@@ -413,7 +413,7 @@ fn assessment_to_proto(recorded: RecordedAssessment, locale: Locale) -> pb::Asse
             .iter()
             .map(|code| pb::ReasonCode {
                 criterion: code.criterion.clone(),
-                points_lost: decimal(code.points_lost),
+                points_lost: two_decimals(code.points_lost),
             })
             .collect(),
         locale: locale_tag(locale).to_owned(),
@@ -428,7 +428,7 @@ pub(super) fn grade_to_proto(grade: &CurrentGrade, now: DateTime<Utc>) -> pb::Cu
         customer: customer_name(grade.customer),
         assessment: assessment_name(grade.customer, grade.assessment),
         grade: grade.effective_grade(now).to_owned(),
-        total_score: decimal(grade.total_score),
+        total_score: two_decimals(grade.total_score),
         credit_limit: grade
             .effective_credit_limit(now)
             .and_then(|amount| limit(amount, currency)),
@@ -500,11 +500,11 @@ fn criterion_to_proto(line: &CriterionResult, locale: Locale) -> pb::CriterionRe
             Some(MissingTreatment::Dropped) => pb::MissingTreatment::Dropped,
         }
         .into(),
-        points: decimal(line.points),
-        weight_percent: decimal(line.weight_percent),
-        effective_weight_percent: decimal(line.effective_weight_percent),
-        contribution: decimal(line.contribution),
-        max_contribution: decimal(line.max_contribution),
+        points: two_decimals(line.points),
+        weight_percent: two_decimals(line.weight_percent),
+        effective_weight_percent: two_decimals(line.effective_weight_percent),
+        contribution: two_decimals(line.contribution),
+        max_contribution: two_decimals(line.max_contribution),
         sentence: line.sentence.clone(),
     }
 }
@@ -565,11 +565,6 @@ fn limit(amount: Decimal, currency: &str) -> Option<crate::proto::google::r#type
 
 fn terms(days: u32) -> i32 {
     i32::try_from(days).unwrap_or(i32::MAX)
-}
-
-/// A decimal as the contract writes points, weights and scores: exactly two decimals.
-fn decimal(number: Decimal) -> String {
-    format!("{number:.2}")
 }
 
 fn locale_tag(locale: Locale) -> &'static str {

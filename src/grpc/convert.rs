@@ -27,6 +27,17 @@ pub fn timestamp_from_proto(time: &prost_types::Timestamp) -> Result<DateTime<Ut
         .ok_or_else(|| InvalidValue::new("must be a valid timestamp between years 1 and 9999"))
 }
 
+/// A decimal as the contract writes scores, points, weights and shares: exactly two
+/// decimals (`"82.00"`, `"33.33"`).
+pub fn two_decimals(number: Decimal) -> String {
+    format!("{number:.2}")
+}
+
+/// A count of customers (or pairs) as the contract's `int64`.
+pub fn count_to_proto(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
 pub fn date_to_proto(date: NaiveDate) -> Date {
     use chrono::Datelike;
     Date {

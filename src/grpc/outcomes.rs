@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert::{date_from_proto, date_to_proto, timestamp},
+    convert::{count_to_proto, date_from_proto, date_to_proto, timestamp, two_decimals},
     customers::record_customer,
     names::{customer_name, parse_customer_name, parse_model_version_name},
     pagination,
@@ -239,19 +239,18 @@ fn outcome_to_proto(recorded: &RecordedOutcome) -> pb::Outcome {
 }
 
 fn report_to_proto(report: &AccuracyReport) -> pb::ValidationReport {
-    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     let found = report.discrimination;
     pb::ValidationReport {
-        customer_count: count(report.customers),
-        outcome_count: count(report.outcomes),
+        customer_count: count_to_proto(report.customers),
+        outcome_count: count_to_proto(report.outcomes),
         grades: report
             .grades
             .iter()
             .map(|grade| pb::GradeOutcomeRate {
                 grade: grade.grade.clone(),
-                customer_count: count(grade.customers),
-                outcome_count: count(grade.outcomes),
-                rate_percent: format!("{:.2}", grade.rate_percent),
+                customer_count: count_to_proto(grade.customers),
+                outcome_count: count_to_proto(grade.outcomes),
+                rate_percent: two_decimals(grade.rate_percent),
             })
             .collect(),
         inversions: report

@@ -6,7 +6,9 @@ use tonic::{Request, Response, Status};
 
 use super::{
     assessments::grade_to_proto,
-    convert::{date_from_proto, money_to_proto, timestamp_from_proto},
+    convert::{
+        count_to_proto, date_from_proto, money_to_proto, timestamp_from_proto, two_decimals,
+    },
     customers::{CustomerFilterFields, customer_cursor_id, customer_filter},
     names::{customer_name, parse_model_version_name},
     pagination,
@@ -176,13 +178,13 @@ fn migration_to_proto(migration: &Migration, list_movers: bool) -> pb::GradeMigr
             .map(|((from, to), customers)| pb::GradeMove {
                 from_grade: from.clone().unwrap_or_default(),
                 to_grade: to.clone().unwrap_or_default(),
-                customer_count: count(*customers),
+                customer_count: count_to_proto(*customers),
             })
             .collect(),
-        upgraded_count: count(migration.upgraded),
-        downgraded_count: count(migration.downgraded),
-        unchanged_count: count(migration.unchanged),
-        newly_graded_count: count(migration.newly_graded),
+        upgraded_count: count_to_proto(migration.upgraded),
+        downgraded_count: count_to_proto(migration.downgraded),
+        unchanged_count: count_to_proto(migration.unchanged),
+        newly_graded_count: count_to_proto(migration.newly_graded),
         movers_truncated: list_movers && migration.movers.len() > MAX_MOVERS,
         movers,
     }
@@ -264,22 +266,24 @@ fn pareto_to_proto(report: &ParetoReport) -> pb::ParetoReport {
             .map(|currency| money_to_proto(amount, currency))
     };
     pb::ParetoReport {
-        customer_count: count(report.customers),
-        customers_in_other_currencies: count(report.customers_in_other_currencies),
+        customer_count: count_to_proto(report.customers),
+        customers_in_other_currencies: count_to_proto(report.customers_in_other_currencies),
         sales: money(report.sales),
         gross_profit: money(report.gross_profit),
-        top_fifth_customer_count: count(report.top_fifth_customers),
-        top_fifth_sales_share_percent: share(report.top_fifth_sales_share_percent),
-        top_fifth_gross_profit_share_percent: share(report.top_fifth_gross_profit_share_percent),
+        top_fifth_customer_count: count_to_proto(report.top_fifth_customers),
+        top_fifth_sales_share_percent: two_decimals(report.top_fifth_sales_share_percent),
+        top_fifth_gross_profit_share_percent: two_decimals(
+            report.top_fifth_gross_profit_share_percent,
+        ),
         top_grades: report
             .top_grades
             .iter()
             .map(|cumulative| pb::CumulativeGradeShare {
                 up_to_grade: cumulative.up_to_grade.clone(),
-                customer_count: count(cumulative.customers),
-                customer_share_percent: share(cumulative.customer_share_percent),
-                sales_share_percent: share(cumulative.sales_share_percent),
-                gross_profit_share_percent: share(cumulative.gross_profit_share_percent),
+                customer_count: count_to_proto(cumulative.customers),
+                customer_share_percent: two_decimals(cumulative.customer_share_percent),
+                sales_share_percent: two_decimals(cumulative.sales_share_percent),
+                gross_profit_share_percent: two_decimals(cumulative.gross_profit_share_percent),
             })
             .collect(),
         abc_classes: report
@@ -292,28 +296,19 @@ fn pareto_to_proto(report: &ParetoReport) -> pb::ParetoReport {
                     AbcClass::C => pb::AbcClass::C,
                 }
                 .into(),
-                customer_count: count(class.customers),
-                sales_share_percent: share(class.sales_share_percent),
+                customer_count: count_to_proto(class.customers),
+                sales_share_percent: two_decimals(class.sales_share_percent),
                 grades: class
                     .by_grade
                     .iter()
                     .map(|(grade, customers)| pb::GradeCount {
                         grade: grade.clone(),
-                        customer_count: count(*customers),
+                        customer_count: count_to_proto(*customers),
                     })
                     .collect(),
             })
             .collect(),
     }
-}
-
-fn count(customers: u64) -> i64 {
-    i64::try_from(customers).unwrap_or(i64::MAX)
-}
-
-/// A share as the contract writes it: percent with two decimals.
-fn share(percent: rust_decimal::Decimal) -> String {
-    format!("{percent:.2}")
 }
 
 fn distribution_to_proto(distribution: &Distribution) -> pb::GradeDistribution {
@@ -324,7 +319,7 @@ fn distribution_to_proto(distribution: &Distribution) -> pb::GradeDistribution {
             .map(|currency| money_to_proto(amount, currency))
     };
     pb::GradeDistribution {
-        customer_count: count(distribution.customers),
+        customer_count: count_to_proto(distribution.customers),
         sales: money(distribution.sales),
         gross_profit: money(distribution.gross_profit),
         grades: distribution
@@ -332,12 +327,12 @@ fn distribution_to_proto(distribution: &Distribution) -> pb::GradeDistribution {
             .iter()
             .map(|(grade, grade_share)| pb::GradeShare {
                 grade: grade.clone(),
-                customer_count: count(grade_share.customers),
-                customer_share_percent: share(grade_share.customer_share_percent),
+                customer_count: count_to_proto(grade_share.customers),
+                customer_share_percent: two_decimals(grade_share.customer_share_percent),
                 sales: money(grade_share.sales),
-                sales_share_percent: share(grade_share.sales_share_percent),
+                sales_share_percent: two_decimals(grade_share.sales_share_percent),
                 gross_profit: money(grade_share.gross_profit),
-                gross_profit_share_percent: share(grade_share.gross_profit_share_percent),
+                gross_profit_share_percent: two_decimals(grade_share.gross_profit_share_percent),
             })
             .collect(),
     }
