@@ -3,7 +3,7 @@
 //! these types say which model version and which snapshot a computation used.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{
@@ -13,6 +13,7 @@ use super::{
     id::server_id,
     scoring::{
         self,
+        engine::round2,
         input::{Input, InputValue},
     },
 };
@@ -281,10 +282,9 @@ impl CurrentGrade {
             Some(InputValue::Number(percent)) => Some(percent),
             _ => None,
         };
-        let gross_profit = sales.zip(margin).map(|(sales, percent)| {
-            (sales * percent / Decimal::ONE_HUNDRED)
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-        });
+        let gross_profit = sales
+            .zip(margin)
+            .map(|(sales, percent)| round2(sales * percent / Decimal::ONE_HUNDRED));
         Self {
             customer: record.customer,
             assessment: record.id,

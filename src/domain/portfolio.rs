@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
-use super::{Refusal, customer::CustomerId, grading::CurrentGrade};
+use super::{Refusal, customer::CustomerId, grading::CurrentGrade, scoring::engine::round2};
 
 /// What one grade holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -354,8 +354,7 @@ pub fn percent(part: Decimal, whole: Decimal) -> Decimal {
     if whole.is_zero() {
         return Decimal::ZERO;
     }
-    (part * Decimal::ONE_HUNDRED / whole)
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    round2(part * Decimal::ONE_HUNDRED / whole)
 }
 
 #[cfg(test)]

@@ -214,8 +214,9 @@ fn valid_until(as_of: NaiveDate, months: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// The crate's one rounding rule for points, weights and contributions.
-fn round2(number: Decimal) -> Decimal {
+/// The crate's one rounding rule for points, weights and contributions, and for every other
+/// amount it reports to the cent or to two decimals (monthly purchases, gross profit, shares).
+pub fn round2(number: Decimal) -> Decimal {
     number.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 

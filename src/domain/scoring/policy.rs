@@ -5,6 +5,7 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+use super::engine::round2;
 use crate::domain::figures::FigureSet;
 
 /// The treatment a grade earns.
@@ -169,8 +170,7 @@ fn monthly_purchases(figures: &FigureSet) -> Option<MonthlyPurchases> {
     Some(MonthlyPurchases {
         source,
         annual,
-        monthly_average: (annual / MONTHS_PER_YEAR)
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        monthly_average: round2(annual / MONTHS_PER_YEAR),
     })
 }
 
