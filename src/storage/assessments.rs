@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{
     StorageError, Store,
-    customers::{Page, ensure_exists, load},
+    customers::{Page, ensure_exists, kind_and_deleted},
     entities::assessment,
     figures::{self as figures_repo},
     grades,
@@ -85,8 +85,8 @@ impl Store {
         {
             return load_assessment(&txn, target.customer, parse_id(&id)?).await;
         }
-        let customer = load(&txn, target.customer).await?;
-        if customer.is_deleted() {
+        let (kind, deleted) = kind_and_deleted(&txn, target.customer).await?;
+        if deleted {
             return Err(StorageError::FailedPrecondition(
                 "the customer is deleted; undelete it before assessing it".to_owned(),
             ));
@@ -108,15 +108,13 @@ impl Store {
                 version.ensure_published("assessing with it")?;
                 (id, version)
             }
-            None => load_champion(&txn, customer.profile.kind)
-                .await?
-                .ok_or_else(|| {
-                    StorageError::FailedPrecondition(format!(
-                        "no champion model is set for {} customers; set one or name a model \
+            None => load_champion(&txn, kind).await?.ok_or_else(|| {
+                StorageError::FailedPrecondition(format!(
+                    "no champion model is set for {} customers; set one or name a model \
                          version",
-                        customer.profile.kind.as_str()
-                    ))
-                })?,
+                    kind.as_str()
+                ))
+            })?,
         };
         let figures_id = figures_row.id;
         let recorded_figures = figures_repo::to_domain(figures_row)?;

@@ -303,6 +303,27 @@ pub(super) async fn ensure_exists(
         .ok_or(StorageError::NotFound { what: "customer" })
 }
 
+/// A customer's population and whether it is deleted: all that grading it needs, in one
+/// primary-key read without the labels.
+pub(super) async fn kind_and_deleted(
+    db: &impl ConnectionTrait,
+    id: CustomerId,
+) -> Result<(CustomerKind, bool), StorageError> {
+    let (kind, delete_time) = customer::Entity::find_by_id(id.to_string())
+        .select_only()
+        .columns([customer::Column::Kind, customer::Column::DeleteTime])
+        .into_tuple::<(String, Option<chrono::DateTime<chrono::Utc>>)>()
+        .one(db)
+        .await?
+        .ok_or(StorageError::NotFound { what: "customer" })?;
+    Ok((parse_kind(&kind)?, delete_time.is_some()))
+}
+
+fn parse_kind(raw: &str) -> Result<CustomerKind, StorageError> {
+    raw.parse()
+        .map_err(|error| StorageError::Corrupt(format!("customer kind: {error}")))
+}
+
 /// Reads one customer with its labels.
 pub(super) async fn load(
     db: &impl ConnectionTrait,
@@ -487,10 +508,7 @@ fn to_domain(
     row: customer::Model,
     labels: &BTreeMap<String, BTreeMap<String, String>>,
 ) -> Result<Customer, StorageError> {
-    let kind = row
-        .kind
-        .parse()
-        .map_err(|error| StorageError::Corrupt(format!("customer kind: {error}")))?;
+    let kind = parse_kind(&row.kind)?;
     let parent = row.parent_id.as_deref().map(parse_id).transpose()?;
     Ok(Customer {
         id: parse_id(&row.id)?,
