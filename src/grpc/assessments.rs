@@ -416,7 +416,7 @@ fn assessment_to_proto(recorded: RecordedAssessment, locale: Locale) -> pb::Asse
                 points_lost: two_decimals(code.points_lost),
             })
             .collect(),
-        locale: locale_tag(locale).to_owned(),
+        locale: locale.tag().to_owned(),
     }
 }
 
@@ -565,11 +565,4 @@ fn limit(amount: Decimal, currency: &str) -> Option<crate::proto::google::r#type
 
 fn terms(days: u32) -> i32 {
     i32::try_from(days).unwrap_or(i32::MAX)
-}
-
-fn locale_tag(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => "en",
-        Locale::ZhCn => "zh-CN",
-    }
 }

@@ -23,6 +23,19 @@ pub enum Locale {
     ZhCn,
 }
 
+impl Locale {
+    /// The language tag callers send and read back, `en` or `zh-CN`, as [`FromStr`] reads it
+    /// and documents are written.
+    ///
+    /// [`FromStr`]: std::str::FromStr
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::ZhCn => "zh-CN",
+        }
+    }
+}
+
 impl std::str::FromStr for Locale {
     type Err = InvalidValue;
 
