@@ -28,6 +28,9 @@ pub enum CustomerKind {
 }
 
 impl CustomerKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Self; 2] = [Self::Existing, Self::Prospect];
+
     /// The stable lowercase word used in storage.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -277,14 +277,7 @@ impl CurrentGrade {
     pub fn of(record: &RecordedAssessment, figures: &FigureSet) -> Self {
         let assessment = &record.assessment;
         let credit = assessment.credit.as_ref();
-        let sales = figures.sales_last_12_months;
-        let margin = match Input::GrossMarginPercent.value(figures) {
-            Some(InputValue::Number(percent)) => Some(percent),
-            _ => None,
-        };
-        let gross_profit = sales
-            .zip(margin)
-            .map(|(sales, percent)| round2(sales * percent / Decimal::ONE_HUNDRED));
+        let (sales, gross_profit) = sales_and_gross_profit(figures);
         Self {
             customer: record.customer,
             assessment: record.id,
@@ -326,6 +319,21 @@ impl CurrentGrade {
             .and_then(|found| found.credit_limit)
             .or(self.credit_limit)
     }
+}
+
+/// The money a customer's figures say it brings: our sales to it in the 12 months before the
+/// snapshot, and those sales times their gross margin, to the cent. What the portfolio
+/// reports weigh grades by.
+pub fn sales_and_gross_profit(figures: &FigureSet) -> (Option<Decimal>, Option<Decimal>) {
+    let sales = figures.sales_last_12_months;
+    let margin = match Input::GrossMarginPercent.value(figures) {
+        Some(InputValue::Number(percent)) => Some(percent),
+        _ => None,
+    };
+    let gross_profit = sales
+        .zip(margin)
+        .map(|(sales, percent)| round2(sales * percent / Decimal::ONE_HUNDRED));
+    (sales, gross_profit)
 }
 
 #[cfg(test)]

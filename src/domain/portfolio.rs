@@ -52,13 +52,32 @@ impl Tally {
         }
     }
 
+    /// Counts a current grade under the grade that counts at the tally's time.
     pub fn add(&mut self, grade: &CurrentGrade) {
-        let counted = grade.effective_grade(self.now).to_owned();
-        *self.customers.entry(counted.clone()).or_default() += 1;
-        if let Some(currency) = &grade.currency {
-            let sums = self.money.entry((counted, currency.clone())).or_default();
-            sums.0 += grade.sales.unwrap_or_default();
-            sums.1 += grade.gross_profit.unwrap_or_default();
+        self.add_graded(
+            grade.effective_grade(self.now),
+            grade.currency.as_deref(),
+            grade.sales,
+            grade.gross_profit,
+        );
+    }
+
+    /// Counts a customer under `grade`, with the sales and gross profit of its figures.
+    pub fn add_graded(
+        &mut self,
+        grade: &str,
+        currency: Option<&str>,
+        sales: Option<Decimal>,
+        gross_profit: Option<Decimal>,
+    ) {
+        *self.customers.entry(grade.to_owned()).or_default() += 1;
+        if let Some(currency) = currency {
+            let sums = self
+                .money
+                .entry((grade.to_owned(), currency.to_owned()))
+                .or_default();
+            sums.0 += sales.unwrap_or_default();
+            sums.1 += gross_profit.unwrap_or_default();
         }
     }
 
@@ -312,40 +331,46 @@ fn choose_currency(
     }
 }
 
-/// How customers moved between grades from one date to another: a matrix of counts, and the
-/// customers that moved.
+/// How customers moved between grades from one date to another (or from one model to
+/// another): a matrix of counts. Callers that list the movers keep them as [`Migration::add`]
+/// reports them, so memory stays flat however many move.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Migration {
-    /// (grade at the first date, grade at the second) -> customers; `None` when the customer
-    /// had no grade yet.
+    /// (grade before, grade after) -> customers; `None` when the customer had no grade
+    /// before.
     pub cells: BTreeMap<(Option<String>, Option<String>), u64>,
     pub upgraded: u64,
     pub downgraded: u64,
     pub unchanged: u64,
-    /// Graded at the second date but not at the first.
+    /// Graded after but not before.
     pub newly_graded: u64,
-    /// The customers whose grade changed, in customer order, with both grades.
-    pub movers: Vec<(CustomerId, String, String)>,
 }
 
 impl Migration {
-    /// Adds a customer's grade at both dates. Grades compare by name (A before B), the best
-    /// first.
-    pub fn add(&mut self, customer: CustomerId, before: Option<String>, after: Option<String>) {
-        match (&before, &after) {
-            (Some(from), Some(to)) if from == to => self.unchanged += 1,
+    /// Adds a customer's grade before and after; true when it moved from one grade to
+    /// another. Grades compare by name (A before B), the best first.
+    pub fn add(&mut self, before: Option<String>, after: Option<String>) -> bool {
+        let moved = match (&before, &after) {
+            (Some(from), Some(to)) if from == to => {
+                self.unchanged += 1;
+                false
+            }
             (Some(from), Some(to)) => {
                 if to < from {
                     self.upgraded += 1;
                 } else {
                     self.downgraded += 1;
                 }
-                self.movers.push((customer, from.clone(), to.clone()));
+                true
             }
-            (None, Some(_)) => self.newly_graded += 1,
-            (_, None) => {}
-        }
+            (None, Some(_)) => {
+                self.newly_graded += 1;
+                false
+            }
+            (_, None) => false,
+        };
         *self.cells.entry((before, after)).or_default() += 1;
+        moved
     }
 }
 
@@ -511,11 +536,13 @@ mod tests {
     #[test]
     fn a_migration_counts_movers_both_ways_and_newcomers() {
         let mut migration = Migration::default();
-        let [a, b, c, d] = [0; 4].map(|_| CustomerId::generate());
-        migration.add(a, Some("B".into()), Some("A".into()));
-        migration.add(b, Some("B".into()), Some("D".into()));
-        migration.add(c, Some("C".into()), Some("C".into()));
-        migration.add(d, None, Some("B".into()));
+        let moved = [
+            migration.add(Some("B".into()), Some("A".into())),
+            migration.add(Some("B".into()), Some("D".into())),
+            migration.add(Some("C".into()), Some("C".into())),
+            migration.add(None, Some("B".into())),
+        ];
+        assert_eq!(moved, [true, true, false, false]);
         assert_eq!(
             (
                 migration.upgraded,
@@ -527,7 +554,6 @@ mod tests {
         );
         assert_eq!(migration.cells[&(Some("B".into()), Some("D".into()))], 1);
         assert_eq!(migration.cells[&(None, Some("B".into()))], 1);
-        assert_eq!(migration.movers.len(), 2);
     }
 
     #[test]

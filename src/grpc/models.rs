@@ -13,6 +13,7 @@ use super::{
     },
     pagination,
     request_id::request_id,
+    simulation::simulate,
     status::{FieldViolations, invalid_argument, precondition_failed},
 };
 use crate::{
@@ -276,6 +277,15 @@ impl ScoringModelService for ScoringModelApi {
         let champion = self.store.get_champion(population).await?;
         Ok(Response::new(champion_to_proto(&champion)))
     }
+
+    async fn simulate_model_version(
+        &self,
+        request: Request<pb::SimulateModelVersionRequest>,
+    ) -> Result<Response<pb::SimulateModelVersionResponse>, Status> {
+        simulate(&self.store, request.into_inner())
+            .await
+            .map(Response::new)
+    }
 }
 
 /// The model a version carries, as a document or as a definition (exactly one).
@@ -310,7 +320,7 @@ fn document(text: &str) -> Result<ScoringModel, InvalidValue> {
 /// KiB (8 KiB in grpc-java and C-core), and ValidateModelVersion lists them all.
 const LISTED_PROBLEMS: usize = 50;
 
-fn refused_for(problems: &[ModelProblem]) -> Status {
+pub(super) fn refused_for(problems: &[ModelProblem]) -> Status {
     let listed = if problems.len() > LISTED_PROBLEMS {
         format!(", the first {LISTED_PROBLEMS} listed (ValidateModelVersion lists them all)")
     } else {

@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn champion_names_name_a_customer_kind() {
-        for kind in [CustomerKind::Existing, CustomerKind::Prospect] {
+        for kind in CustomerKind::ALL {
             assert_eq!(parse_champion_name(&champion_name(kind)), Ok(kind));
         }
         assert!(parse_champion_name("champions/EXISTING").is_err());

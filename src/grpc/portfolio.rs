@@ -20,7 +20,7 @@ use crate::{
         portfolio::{AbcClass, Distribution, Migration, ParetoReport, ParetoTally, Tally},
     },
     proto::custgrade::v1::{self as pb, portfolio_service_server::PortfolioService},
-    storage::{Store, grades::GradeFilter},
+    storage::{Store, customers::CustomerFilter, grades::GradeFilter},
 };
 
 pub struct PortfolioApi {
@@ -110,21 +110,12 @@ impl PortfolioService for PortfolioApi {
         request: Request<pb::GetGradeMigrationRequest>,
     ) -> Result<Response<pb::GradeMigration>, Status> {
         let request = request.into_inner();
-        let raw_filter = request.filter.unwrap_or_default();
         let mut violations = FieldViolations::default();
-        let filter = grade_filter(&raw_filter, &mut violations);
-        for (field, set) in [
-            ("filter.grade", !raw_filter.grade.is_empty()),
-            ("filter.model_version", !raw_filter.model_version.is_empty()),
-            (
-                "filter.assessed_before",
-                raw_filter.assessed_before.is_some(),
-            ),
-        ] {
-            if set {
-                violations.add(field, "does not apply to past grades; leave it empty");
-            }
-        }
+        let customers = customers_only(
+            &request.filter.unwrap_or_default(),
+            "past grades",
+            &mut violations,
+        );
         let from = violations.require("from_time", request.from_time.as_ref(), |time, v| {
             v.check("from_time", timestamp_from_proto(time))
         });
@@ -137,57 +128,64 @@ impl PortfolioService for PortfolioApi {
             violations.add("to_time", "must be after from_time");
         }
         violations.finish()?;
-        let (Some(filter), Some(from), Some(to)) = (filter, from, to) else {
+        let (Some(customers), Some(from), Some(to)) = (customers, from, to) else {
             return Err(invalid_argument("filter", "is invalid"));
         };
         let mut migration = Migration::default();
+        // One more than listed, to tell whether the list was cut.
+        let mut movers = Vec::new();
         self.store
-            .visit_grade_pairs(&filter.customers, from, to, |customer, before, after| {
-                migration.add(customer, before, after)
+            .visit_grade_pairs(&customers, from, to, |customer, before, after| {
+                let listed = before.clone().zip(after.clone());
+                if migration.add(before, after)
+                    && request.list_movers
+                    && movers.len() <= MAX_MOVERS
+                    && let Some((from_grade, to_grade)) = listed
+                {
+                    movers.push(pb::GradeMover {
+                        customer: customer_name(customer),
+                        from_grade,
+                        to_grade,
+                    });
+                }
             })
             .await?;
-        Ok(Response::new(migration_to_proto(
-            &migration,
-            request.list_movers,
-        )))
+        let movers_truncated = movers.len() > MAX_MOVERS;
+        movers.truncate(MAX_MOVERS);
+        let mut response = migration_to_proto(&migration);
+        response.movers = movers;
+        response.movers_truncated = movers_truncated;
+        Ok(Response::new(response))
     }
 }
 
 /// The most movers a migration lists.
 const MAX_MOVERS: usize = 1000;
 
-fn migration_to_proto(migration: &Migration, list_movers: bool) -> pb::GradeMigration {
-    let movers = if list_movers {
-        migration
-            .movers
-            .iter()
-            .take(MAX_MOVERS)
-            .map(|(customer, from, to)| pb::GradeMover {
-                customer: customer_name(*customer),
-                from_grade: from.clone(),
-                to_grade: to.clone(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+/// The matrix and counts of a migration; the movers are listed by the caller.
+fn migration_to_proto(migration: &Migration) -> pb::GradeMigration {
     pb::GradeMigration {
-        cells: migration
-            .cells
-            .iter()
-            .map(|((from, to), customers)| pb::GradeMove {
-                from_grade: from.clone().unwrap_or_default(),
-                to_grade: to.clone().unwrap_or_default(),
-                customer_count: count_to_proto(*customers),
-            })
-            .collect(),
+        cells: migration_cells(migration),
         upgraded_count: count_to_proto(migration.upgraded),
         downgraded_count: count_to_proto(migration.downgraded),
         unchanged_count: count_to_proto(migration.unchanged),
         newly_graded_count: count_to_proto(migration.newly_graded),
-        movers_truncated: list_movers && migration.movers.len() > MAX_MOVERS,
-        movers,
+        movers: Vec::new(),
+        movers_truncated: false,
     }
+}
+
+/// One cell per pair of grades that occurs; no grade before is an empty `from_grade`.
+pub(super) fn migration_cells(migration: &Migration) -> Vec<pb::GradeMove> {
+    migration
+        .cells
+        .iter()
+        .map(|((from, to), customers)| pb::GradeMove {
+            from_grade: from.clone().unwrap_or_default(),
+            to_grade: to.clone().unwrap_or_default(),
+            customer_count: count_to_proto(*customers),
+        })
+        .collect()
 }
 
 /// A request's filter and currency, both checked.
@@ -207,6 +205,25 @@ fn filter_and_currency(
         (Some(filter), Some(currency)) => Ok((filter, currency)),
         _ => Err(invalid_argument("filter", "is invalid")),
     }
+}
+
+/// Reads a portfolio filter for a query where only the customer's own fields apply, not its
+/// current grade's (`grade`, `model_version`, `assessed_before`): one about `what`.
+pub(super) fn customers_only(
+    raw: &pb::PortfolioFilter,
+    what: &str,
+    violations: &mut FieldViolations,
+) -> Option<CustomerFilter> {
+    for (field, set) in [
+        ("filter.grade", !raw.grade.is_empty()),
+        ("filter.model_version", !raw.model_version.is_empty()),
+        ("filter.assessed_before", raw.assessed_before.is_some()),
+    ] {
+        if set {
+            violations.add(field, format!("does not apply to {what}; leave it empty"));
+        }
+    }
+    grade_filter(raw, violations).map(|filter| filter.customers)
 }
 
 /// Reads a portfolio filter; violations are named `filter.{field}`.
@@ -244,7 +261,7 @@ fn grade_filter(
 }
 
 /// What a page token is bound to: every field of the filter as sent.
-fn filter_fingerprint(raw: &pb::PortfolioFilter) -> impl serde::Serialize {
+pub(super) fn filter_fingerprint(raw: &pb::PortfolioFilter) -> impl serde::Serialize {
     (
         raw.kind,
         raw.industry.clone(),
@@ -311,7 +328,7 @@ fn pareto_to_proto(report: &ParetoReport) -> pb::ParetoReport {
     }
 }
 
-fn distribution_to_proto(distribution: &Distribution) -> pb::GradeDistribution {
+pub(super) fn distribution_to_proto(distribution: &Distribution) -> pb::GradeDistribution {
     let money = |amount| {
         distribution
             .currency

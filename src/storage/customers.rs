@@ -319,7 +319,7 @@ pub(super) async fn kind_and_deleted(
     Ok((parse_kind(&kind)?, delete_time.is_some()))
 }
 
-fn parse_kind(raw: &str) -> Result<CustomerKind, StorageError> {
+pub(super) fn parse_kind(raw: &str) -> Result<CustomerKind, StorageError> {
     raw.parse()
         .map_err(|error| StorageError::Corrupt(format!("customer kind: {error}")))
 }

@@ -2,20 +2,23 @@
 //! the old one stays), and reading the current snapshot as of a date or a page of them.
 
 use chrono::NaiveDate;
+use futures::TryStreamExt;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use super::{
     StorageError, Store,
-    customers::{Page, ensure_exists, load_for_update},
-    entities::figures,
+    customers::{
+        CustomerFilter, Page, ensure_exists, filter_condition, load_for_update, parse_kind,
+    },
+    entities::{customer, figures},
     idempotency::{RequestKey, concurrent_result},
     now, older_than,
 };
 use crate::domain::{
-    customer::CustomerId,
+    customer::{CustomerId, CustomerKind},
     figures::{FiguresSnapshot, RecordedFigures},
 };
 
@@ -151,6 +154,45 @@ impl Store {
             .all(db)
             .await?;
         Page::from_overfetch(rows, limit).try_map(to_domain)
+    }
+}
+
+impl Store {
+    /// Calls `visit` with the newest current snapshot of every customer under `customers`
+    /// that has one, and the customer's kind, in customer order, one row at a time. Returns
+    /// how many customers the filter selects, with figures or without.
+    pub async fn visit_newest_figures(
+        &self,
+        customers: &CustomerFilter,
+        mut visit: impl FnMut(CustomerKind, RecordedFigures),
+    ) -> Result<u64, StorageError> {
+        let db = self.reader()?;
+        let selected = customer::Entity::find()
+            .filter(filter_condition(customers))
+            .count(db)
+            .await?;
+        // Every current revision, newest date first within a customer: the first row of a
+        // customer is its newest (idx_figures_customer_date_revision gives this order).
+        let mut rows = figures::Entity::find()
+            .find_also_related(customer::Entity)
+            .filter(filter_condition(customers))
+            .filter(figures::Column::Superseded.eq(false))
+            .order_by_asc(figures::Column::CustomerId)
+            .order_by_desc(figures::Column::AsOfDate)
+            .stream(db)
+            .await?;
+        let mut previous: Option<String> = None;
+        while let Some((row, owner)) = rows.try_next().await? {
+            if previous.as_ref() == Some(&row.customer_id) {
+                continue;
+            }
+            previous = Some(row.customer_id.clone());
+            let owner = owner.ok_or_else(|| {
+                StorageError::Corrupt(format!("figures {} have no customer", row.id))
+            })?;
+            visit(parse_kind(&owner.kind)?, to_domain(row)?);
+        }
+        Ok(selected)
     }
 }
 

@@ -39,8 +39,7 @@ impl Store {
                 .await?;
         }
         if scoring_model::Entity::find().count(&txn).await? == 0 {
-            let populations = [CustomerKind::Existing, CustomerKind::Prospect];
-            for (definition, population) in defaults.iter().zip(populations) {
+            for (definition, population) in defaults.iter().zip(CustomerKind::ALL) {
                 let model = model_id_of(definition)?;
                 let row = insert_model(&txn, model, definition, VersionState::Published).await?;
                 set_champion_row(&txn, population, row.id).await?;
@@ -192,6 +191,20 @@ impl Store {
 
     pub async fn get_champion(&self, population: CustomerKind) -> Result<Champion, StorageError> {
         load_champion_record(self.reader()?, population).await
+    }
+
+    /// The champion version of every population that has one.
+    pub async fn champion_versions(
+        &self,
+    ) -> Result<Vec<(CustomerKind, ModelVersion)>, StorageError> {
+        let db = self.reader()?;
+        let mut champions = Vec::new();
+        for population in CustomerKind::ALL {
+            if let Some((_, version)) = load_champion(db, population).await? {
+                champions.push((population, version));
+            }
+        }
+        Ok(champions)
     }
 }
 

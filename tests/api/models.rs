@@ -27,7 +27,7 @@ const EXISTING_V1: &str = "models/existing-customers/versions/1";
 const EXISTING_V2: &str = "models/existing-customers/versions/2";
 
 /// The default model for existing customers with grade A from 80 instead of 85.
-fn a_from_80() -> String {
+pub fn a_from_80() -> String {
     let edited = DEFAULT_EXISTING.replacen(
         "{ grade: A, min_score: 85 }",
         "{ grade: A, min_score: 80 }",
@@ -40,7 +40,11 @@ fn a_from_80() -> String {
     edited
 }
 
-async fn try_create(app: &TestApp, parent: &str, document: &str) -> Result<ModelVersion, Status> {
+pub async fn try_create(
+    app: &TestApp,
+    parent: &str,
+    document: &str,
+) -> Result<ModelVersion, Status> {
     app.models
         .clone()
         .create_model_version(CreateModelVersionRequest {

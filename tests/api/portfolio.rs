@@ -27,10 +27,10 @@ use crate::{
 const BOOK: usize = 240;
 
 /// A customer of the book: its name, the grade its template earns, its sales in yuan.
-struct Booked {
-    name: String,
-    grade: &'static str,
-    sales: i64,
+pub struct Booked {
+    pub name: String,
+    pub grade: &'static str,
+    pub sales: i64,
 }
 
 /// A small deterministic generator, so a failing run can be repeated.
@@ -84,11 +84,12 @@ fn with_sales(figures: Figures, sales: i64) -> Figures {
     }
 }
 
-/// Registers, records and assesses the book, eight customers at a time; industry
-/// `{industry}-even` for even indexes, `{industry}-odd` for odd ones.
-async fn load_book(app: &TestApp, industry: &str) -> Vec<Booked> {
+/// Registers, records and assesses a book of `size` customers, eight at a time; industry
+/// `{industry}-even` for even indexes (templates A and C), `{industry}-odd` for odd ones
+/// (B and D).
+pub async fn load_book(app: &TestApp, industry: &str, size: usize) -> Vec<Booked> {
     let mut rng = Lcg(20_261_123);
-    let plans: Vec<(usize, Figures, &'static str, i64)> = (0..BOOK)
+    let plans: Vec<(usize, Figures, &'static str, i64)> = (0..size)
         .map(|index| {
             let (figures, grade, sales) = template(index, &mut rng);
             (index, figures, grade, sales)
@@ -155,7 +156,7 @@ async fn distribution(app: &TestApp, filter: PortfolioFilter) -> GradeDistributi
         .into_inner()
 }
 
-fn in_industry(industry: &str) -> PortfolioFilter {
+pub fn in_industry(industry: &str) -> PortfolioFilter {
     PortfolioFilter {
         industry: industry.to_owned(),
         ..PortfolioFilter::default()
@@ -179,7 +180,7 @@ fn units(money: Option<&Money>) -> i64 {
 
 async fn the_book_lists_by_grade_and_customer_filters(app: TestApp) {
     let industry = unique("portfolio");
-    let book = load_book(&app, &industry).await;
+    let book = load_book(&app, &industry, BOOK).await;
     let even = format!("{industry}-even");
 
     let expected_a: Vec<&String> = book
@@ -225,7 +226,7 @@ async fn the_book_lists_by_grade_and_customer_filters(app: TestApp) {
 
 async fn the_distribution_and_pareto_add_up_what_was_generated(app: TestApp) {
     let industry = unique("spread");
-    let book = load_book(&app, &industry).await;
+    let book = load_book(&app, &industry, BOOK).await;
     let even = format!("{industry}-even");
     let mine: Vec<&Booked> = book
         .iter()

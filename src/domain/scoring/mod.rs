@@ -21,7 +21,7 @@ mod defaults_tests;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 #[cfg(test)]
 mod properties;
 

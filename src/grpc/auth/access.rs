@@ -51,6 +51,8 @@ const RULES: &[Rule] = &[
     rule("custgrade.v1.ScoringModelService", "Get", Role::Reader),
     rule("custgrade.v1.ScoringModelService", "List", Role::Reader),
     rule("custgrade.v1.ScoringModelService", "Validate", Role::Reader),
+    // A simulation stores nothing and shows what readers may already read.
+    rule("custgrade.v1.ScoringModelService", "Simulate", Role::Reader),
     rule("custgrade.v1.ScoringModelService", "", Role::ModelAdmin),
     rule("custgrade.v1.FiguresService", "Get", Role::Reader),
     rule("custgrade.v1.FiguresService", "List", Role::Reader),
