@@ -64,7 +64,7 @@ pub fn accuracy(observations: &[Observation]) -> AccuracyReport {
             grade: (*grade).to_owned(),
             customers: *customers,
             outcomes: *outcomes,
-            rate_percent: ratio(i128::from(*outcomes), u128::from(*customers), 100, 2),
+            rate_percent: rate_percent(*outcomes, *customers),
         })
         .collect();
     let mut inversions = Vec::new();
@@ -86,6 +86,11 @@ pub fn accuracy(observations: &[Observation]) -> AccuracyReport {
         inversions,
         discrimination: discrimination(observations),
     }
+}
+
+/// `outcomes` of `customers` in percent, two decimals; 0 of nobody is 0.
+pub fn rate_percent(outcomes: u64, customers: u64) -> Decimal {
+    ratio(i128::from(outcomes), u128::from(customers), 100, 2)
 }
 
 fn discrimination(observations: &[Observation]) -> Option<Discrimination> {

@@ -8,6 +8,7 @@ pub mod grading;
 mod id;
 pub mod invalid;
 pub mod outcome;
+pub mod override_report;
 pub mod portfolio;
 pub mod scoring;
 pub mod simulation;

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 use super::{
     auth::CallerIdentity,
     convert::{
-        date_from_proto, date_to_proto, money_from_proto, money_to_proto, timestamp,
+        date_from_proto, date_to_proto, money_from_proto, money_to_proto, time_window, timestamp,
         timestamp_from_proto, two_decimals,
     },
     customers::record_customer,
@@ -124,13 +124,11 @@ impl AssessmentService for AssessmentApi {
             pagination::page_size_up_to(request.page_size, pagination::MAX_LARGE_PAGE_SIZE),
         );
         let locale = violations.check("locale", locale(&request.locale));
-        let start_time = violations.check_optional(
-            "start_time",
+        let window = time_window(
             request.start_time.as_ref(),
-            timestamp_from_proto,
+            request.end_time.as_ref(),
+            &mut violations,
         );
-        let end_time =
-            violations.check_optional("end_time", request.end_time.as_ref(), timestamp_from_proto);
         let grade = (!request.grade.is_empty()).then(|| request.grade.clone());
         if let Some(grade) = &grade {
             violations.check("grade", crate::domain::invalid::bounded_text(grade, 1, 40));
@@ -146,14 +144,8 @@ impl AssessmentService for AssessmentApi {
             time_and_id_cursor(&request.page_token, &filter, AssessmentId::parse),
         );
         violations.finish()?;
-        let (
-            Some(customer),
-            Some(limit),
-            Some(locale),
-            Some(start_time),
-            Some(end_time),
-            Some(after),
-        ) = (customer, limit, locale, start_time, end_time, after)
+        let (Some(customer), Some(limit), Some(locale), Some((start_time, end_time)), Some(after)) =
+            (customer, limit, locale, window, after)
         else {
             return Err(invalid_argument("page_token", "is invalid"));
         };

@@ -29,6 +29,26 @@ pub fn timestamp_from_proto(time: &prost_types::Timestamp) -> Result<DateTime<Ut
 
 /// A decimal as the contract writes scores, points, weights and shares: exactly two
 /// decimals (`"82.00"`, `"33.33"`).
+/// A window of time `[start, end)`; an unset end is open.
+pub type TimeWindow = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Reads an optional window `[start_time, end_time)`, each end checked, the end after the
+/// start; violations are named after the two fields.
+pub fn time_window(
+    start: Option<&prost_types::Timestamp>,
+    end: Option<&prost_types::Timestamp>,
+    violations: &mut super::status::FieldViolations,
+) -> Option<TimeWindow> {
+    let start = violations.check_optional("start_time", start, timestamp_from_proto);
+    let end = violations.check_optional("end_time", end, timestamp_from_proto);
+    if let (Some(Some(start)), Some(Some(end))) = (start, end)
+        && end <= start
+    {
+        violations.add("end_time", "must be after start_time");
+    }
+    start.zip(end)
+}
+
 pub fn two_decimals(number: Decimal) -> String {
     format!("{number:.2}")
 }

@@ -11,6 +11,7 @@ mod model_definition;
 pub mod models;
 mod names;
 pub mod outcomes;
+mod override_report;
 mod pagination;
 pub mod portfolio;
 mod request_id;

@@ -15,11 +15,11 @@ use super::{
 use crate::{
     domain::{
         InvalidValue,
-        accuracy::{AccuracyReport, Observation, accuracy},
+        accuracy::{AccuracyReport, GradeRate, Observation, accuracy},
         outcome::{Outcome, OutcomeId, OutcomeKind, RecordedOutcome, followed},
     },
     proto::custgrade::v1::{self as pb, outcome_service_server::OutcomeService},
-    storage::Store,
+    storage::{Store, customers::CustomerFilter},
 };
 
 /// The longest horizon a report looks ahead, in months.
@@ -100,11 +100,7 @@ impl OutcomeService for OutcomeApi {
             parse_model_version_name(&request.model_version),
         );
         let kind = violations.check("outcome_kind", kind_from_proto(request.outcome_kind));
-        let min_days_late = violations.check(
-            "min_days_late",
-            u32::try_from(request.min_days_late)
-                .map_err(|_| InvalidValue::new("must not be negative")),
-        );
+        let min_days_late = violations.check("min_days_late", min_days_late(request.min_days_late));
         let from = required_date(
             request.assessed_from.as_ref(),
             "assessed_from",
@@ -120,13 +116,7 @@ impl OutcomeService for OutcomeApi {
         {
             violations.add("assessed_until", "must be after assessed_from");
         }
-        let horizon = violations.check(
-            "horizon_months",
-            u32::try_from(request.horizon_months)
-                .ok()
-                .filter(|months| (1..=MAX_HORIZON_MONTHS.unsigned_abs()).contains(months))
-                .ok_or_else(|| InvalidValue::new(format!("must be 1 to {MAX_HORIZON_MONTHS}"))),
-        );
+        let horizon = violations.check("horizon_months", horizon_months(request.horizon_months));
         violations.finish()?;
         let (
             Some(version),
@@ -140,9 +130,14 @@ impl OutcomeService for OutcomeApi {
             return Err(invalid_argument("model_version", "is invalid"));
         };
         let start = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+        // A customer deleted since its grading still tells how the grading did.
+        let every_customer = CustomerFilter {
+            show_deleted: true,
+            ..CustomerFilter::default()
+        };
         let graded = self
             .store
-            .graded_in(&version, start(from), start(until))
+            .graded_in(Some(&version), &every_customer, start(from), start(until))
             .await?;
         let outcomes = self.store.outcome_dates(kind, min_days_late).await?;
         let observations: Vec<Observation> = graded
@@ -159,6 +154,19 @@ impl OutcomeService for OutcomeApi {
     }
 }
 
+/// How long after a grading an outcome counts: 1 to [`MAX_HORIZON_MONTHS`] months.
+pub(super) fn horizon_months(raw: i32) -> Result<u32, InvalidValue> {
+    u32::try_from(raw)
+        .ok()
+        .filter(|months| (1..=MAX_HORIZON_MONTHS.unsigned_abs()).contains(months))
+        .ok_or_else(|| InvalidValue::new(format!("must be 1 to {MAX_HORIZON_MONTHS}")))
+}
+
+/// The fewest days late that count for a late payment; 0 for any.
+pub(super) fn min_days_late(raw: i32) -> Result<u32, InvalidValue> {
+    u32::try_from(raw).map_err(|_| InvalidValue::new("must not be negative"))
+}
+
 fn required_date(
     date: Option<&crate::proto::google::r#type::Date>,
     field: &str,
@@ -169,7 +177,7 @@ fn required_date(
     })
 }
 
-fn kind_from_proto(raw: i32) -> Result<OutcomeKind, InvalidValue> {
+pub(super) fn kind_from_proto(raw: i32) -> Result<OutcomeKind, InvalidValue> {
     match pb::OutcomeKind::try_from(raw) {
         Ok(pb::OutcomeKind::Default) => Ok(OutcomeKind::Default),
         Ok(pb::OutcomeKind::LatePayment) => Ok(OutcomeKind::LatePayment),
@@ -243,16 +251,7 @@ fn report_to_proto(report: &AccuracyReport) -> pb::ValidationReport {
     pb::ValidationReport {
         customer_count: count_to_proto(report.customers),
         outcome_count: count_to_proto(report.outcomes),
-        grades: report
-            .grades
-            .iter()
-            .map(|grade| pb::GradeOutcomeRate {
-                grade: grade.grade.clone(),
-                customer_count: count_to_proto(grade.customers),
-                outcome_count: count_to_proto(grade.outcomes),
-                rate_percent: two_decimals(grade.rate_percent),
-            })
-            .collect(),
+        grades: report.grades.iter().map(grade_rate_to_proto).collect(),
         inversions: report
             .inversions
             .iter()
@@ -264,5 +263,14 @@ fn report_to_proto(report: &AccuracyReport) -> pb::ValidationReport {
         auc: found.map(|f| format!("{:.4}", f.auc)).unwrap_or_default(),
         gini: found.map(|f| format!("{:.4}", f.gini)).unwrap_or_default(),
         ks: found.map(|f| format!("{:.4}", f.ks)).unwrap_or_default(),
+    }
+}
+
+pub(super) fn grade_rate_to_proto(grade: &GradeRate) -> pb::GradeOutcomeRate {
+    pb::GradeOutcomeRate {
+        grade: grade.grade.clone(),
+        customer_count: count_to_proto(grade.customers),
+        outcome_count: count_to_proto(grade.outcomes),
+        rate_percent: two_decimals(grade.rate_percent),
     }
 }

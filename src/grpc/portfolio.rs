@@ -11,6 +11,7 @@ use super::{
     },
     customers::{CustomerFilterFields, customer_cursor_id, customer_filter},
     names::{customer_name, parse_model_version_name},
+    override_report::override_report,
     pagination,
     status::{FieldViolations, invalid_argument},
 };
@@ -156,6 +157,15 @@ impl PortfolioService for PortfolioApi {
         response.movers = movers;
         response.movers_truncated = movers_truncated;
         Ok(Response::new(response))
+    }
+
+    async fn get_override_report(
+        &self,
+        request: Request<pb::GetOverrideReportRequest>,
+    ) -> Result<Response<pb::OverrideReport>, Status> {
+        override_report(&self.store, request.into_inner())
+            .await
+            .map(Response::new)
     }
 }
 

@@ -8,13 +8,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 use super::{
     StorageError, Store,
-    customers::{Page, ensure_exists, parse_id},
+    customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
     entities::{assessment, outcome},
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
@@ -128,17 +128,17 @@ impl Store {
         Page::from_overfetch(rows, limit).try_map(to_domain)
     }
 
-    /// The customers graded with `version` in `[from, until)`, each with its first grading of
-    /// the period, in customer order.
+    /// The customers under `customers` graded in `[from, until)` (with `version`, or with
+    /// any), each with its first grading of the period, in customer order.
     pub async fn graded_in(
         &self,
-        version: &VersionKey,
+        version: Option<&VersionKey>,
+        customers: &CustomerFilter,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<Graded>, StorageError> {
         let db = self.reader()?;
-        let (version_id, _) = load_version(db, version).await?;
-        let mut rows = assessment::Entity::find()
+        let mut query = assessment::Entity::find()
             .select_only()
             .columns([
                 assessment::Column::CustomerId,
@@ -146,9 +146,15 @@ impl Store {
                 assessment::Column::TotalScore,
                 assessment::Column::Grade,
             ])
-            .filter(assessment::Column::ModelVersionId.eq(version_id))
+            .join(JoinType::InnerJoin, assessment::Relation::Customer.def())
+            .filter(filter_condition(customers))
             .filter(assessment::Column::AssessTime.gte(from))
-            .filter(assessment::Column::AssessTime.lt(until))
+            .filter(assessment::Column::AssessTime.lt(until));
+        if let Some(version) = version {
+            let (version_id, _) = load_version(db, version).await?;
+            query = query.filter(assessment::Column::ModelVersionId.eq(version_id));
+        }
+        let mut rows = query
             .order_by_asc(assessment::Column::CustomerId)
             .order_by_asc(assessment::Column::AssessTime)
             .into_tuple::<(String, DateTime<Utc>, String, String)>()

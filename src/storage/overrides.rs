@@ -1,16 +1,17 @@
 //! The grade override repository: setting an override on a customer's current grade,
-//! revoking it, and reading a customer's override history. Overrides are never deleted;
+//! revoking it, and reading a customer's override history or every override of a period. Overrides are never deleted;
 //! `customer_grades.override_id` points at the one that may apply.
 
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::LockType,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::LockType,
 };
 
 use super::{
     StorageError, Store,
-    customers::{Page, ensure_exists, parse_id},
+    customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
     entities::{customer_grade, grade_override},
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
@@ -220,6 +221,38 @@ impl Store {
             .all(db)
             .await?;
         Page::from_overfetch(rows, limit).try_map(to_domain)
+    }
+}
+
+impl Store {
+    /// Calls `visit` with every override set in `[start, end)` on a customer under
+    /// `customers`, revoked and expired ones included, by customer and time.
+    pub async fn visit_overrides(
+        &self,
+        customers: &CustomerFilter,
+        start: Option<DateTime<Utc>>,
+        end: DateTime<Utc>,
+        mut visit: impl FnMut(GradeOverride),
+    ) -> Result<(), StorageError> {
+        let mut query = grade_override::Entity::find()
+            .join(
+                JoinType::InnerJoin,
+                grade_override::Relation::Customer.def(),
+            )
+            .filter(filter_condition(customers))
+            .filter(grade_override::Column::CreateTime.lt(end));
+        if let Some(start) = start {
+            query = query.filter(grade_override::Column::CreateTime.gte(start));
+        }
+        let mut rows = query
+            .order_by_asc(grade_override::Column::CustomerId)
+            .order_by_asc(grade_override::Column::CreateTime)
+            .stream(self.reader()?)
+            .await?;
+        while let Some(row) = rows.try_next().await? {
+            visit(to_domain(row)?);
+        }
+        Ok(())
     }
 }
 

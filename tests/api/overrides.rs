@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use custgrade::proto::custgrade::v1::{
-    CustomerGrade, GetCustomerGradeRequest, GetGradeDistributionRequest, GradeOverride,
-    ListCustomerGradesRequest, ListGradeOverridesRequest, OverrideGradeRequest, PortfolioFilter,
+    CustomerGrade, GetCustomerGradeRequest, GetGradeDistributionRequest, GetOverrideReportRequest,
+    GradeOverride, ListCustomerGradesRequest, ListGradeOverridesRequest, Outcome, OutcomeKind,
+    OverrideCounts, OverrideGradeRequest, OverrideReport, PortfolioFilter, RecordOutcomeRequest,
     RevokeGradeOverrideRequest, grade_override::State,
 };
 use tonic::{Code, Status};
@@ -15,7 +16,7 @@ use tonic::{Code, Status};
 use crate::{
     assessments::{assess, record, sound_figures},
     customers::{create, customer},
-    figures::{cny, create_customer},
+    figures::{cny, create_customer, proto_date},
     helpers::{TestApp, bad_request_fields, fields, unique},
     on_every_backend,
 };
@@ -281,9 +282,203 @@ async fn overrides_are_refused_when_they_cannot_apply(app: TestApp) {
     assert_eq!(status.code(), Code::NotFound, "{status:?}");
 }
 
+fn counts(key: &str, total: i64, up: i64, down: i64, same: i64) -> OverrideCounts {
+    OverrideCounts {
+        key: key.to_owned(),
+        override_count: total,
+        upgraded_count: up,
+        downgraded_count: down,
+        same_grade_count: same,
+    }
+}
+
+async fn try_report(
+    app: &TestApp,
+    request: GetOverrideReportRequest,
+) -> Result<OverrideReport, Status> {
+    app.portfolio
+        .clone()
+        .get_override_report(request)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Six customers graded B. Two are raised to A for a guarantee (one of those revoked
+/// later), one lowered to D, one keeps B with a new limit; two are left alone. A default
+/// follows one raised customer and one left alone.
+async fn the_override_report_counts_directions_and_judges_them_by_outcomes(app: TestApp) {
+    let industry = unique("override-report");
+    let mut names = Vec::new();
+    for _ in 0..6 {
+        let name = create(&app, customer(&industry)).await.name;
+        record(&app, &name, sound_figures(), false).await;
+        assert_eq!(assess(&app, &name).await.grade, "B");
+        names.push(name);
+    }
+    let with = |grade: &str, reason: &str| GradeOverride {
+        grade: grade.to_owned(),
+        reason: reason.to_owned(),
+        ..to_a(3600)
+    };
+    try_override(&app, &names[0], with("A", "guarantee"))
+        .await
+        .unwrap();
+    let revoked = try_override(&app, &names[1], with("A", "guarantee"))
+        .await
+        .unwrap();
+    try_override(&app, &names[2], with("D", "fraud suspicion"))
+        .await
+        .unwrap();
+    try_override(&app, &names[3], with("B", "limit only"))
+        .await
+        .unwrap();
+    app.assessments
+        .clone()
+        .revoke_grade_override(RevokeGradeOverrideRequest {
+            name: revoked.name,
+            reason: "guarantee withdrawn".to_owned(),
+        })
+        .await
+        .expect("revoked");
+    let tomorrow = Utc::now().date_naive() + chrono::Duration::days(1);
+    for defaulted in [&names[0], &names[4]] {
+        app.outcomes
+            .clone()
+            .record_outcome(RecordOutcomeRequest {
+                parent: defaulted.clone(),
+                outcome: Some(Outcome {
+                    kind: OutcomeKind::Default.into(),
+                    occur_date: Some(proto_date(tomorrow)),
+                    ..Outcome::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("recorded");
+    }
+
+    let filter = PortfolioFilter {
+        industry: industry.clone(),
+        ..PortfolioFilter::default()
+    };
+    let report = try_report(
+        &app,
+        GetOverrideReportRequest {
+            filter: Some(filter.clone()),
+            outcome_kind: OutcomeKind::Default.into(),
+            horizon_months: 12,
+            ..GetOverrideReportRequest::default()
+        },
+    )
+    .await
+    .expect("a report");
+    assert_eq!(report.overrides, Some(counts("", 4, 2, 1, 1)));
+    assert_eq!(report.revoked_count, 1);
+    assert_eq!(report.by_author, [counts("anonymous", 4, 2, 1, 1)]);
+    assert_eq!(
+        report.by_reason,
+        [
+            counts("fraud suspicion", 1, 0, 1, 0),
+            counts("guarantee", 2, 2, 0, 0),
+            counts("limit only", 1, 0, 0, 1),
+        ]
+    );
+    assert_eq!(
+        (
+            report.graded_customer_count,
+            report.overridden_customer_count,
+            report.overridden_share_percent.as_str()
+        ),
+        (6, 3, "50.00"),
+        "the revoked override no longer applies"
+    );
+    let cells: Vec<(&str, &str, i64, i64, &str)> = report
+        .outcomes
+        .iter()
+        .map(|cell| {
+            (
+                cell.computed_grade.as_str(),
+                cell.grade.as_str(),
+                cell.override_count,
+                cell.outcome_count,
+                cell.rate_percent.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ("B", "A", 2, 1, "50.00"),
+            ("B", "B", 1, 0, "0.00"),
+            ("B", "D", 1, 0, "0.00"),
+        ]
+    );
+    let alone: Vec<(&str, i64, i64, &str)> = report
+        .not_overridden
+        .iter()
+        .map(|rate| {
+            (
+                rate.grade.as_str(),
+                rate.customer_count,
+                rate.outcome_count,
+                rate.rate_percent.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(alone, [("B", 2, 1, "50.00")], "the two left alone");
+
+    // A period with no overrides still sizes the book, and judges nothing unasked.
+    let later = try_report(
+        &app,
+        GetOverrideReportRequest {
+            filter: Some(filter),
+            start_time: in_seconds(3600),
+            end_time: in_seconds(7200),
+            ..GetOverrideReportRequest::default()
+        },
+    )
+    .await
+    .expect("a report");
+    assert_eq!(later.overrides, Some(counts("", 0, 0, 0, 0)));
+    assert_eq!(later.graded_customer_count, 6);
+    assert!(later.outcomes.is_empty() && later.not_overridden.is_empty());
+
+    let status = try_report(
+        &app,
+        GetOverrideReportRequest {
+            filter: Some(PortfolioFilter {
+                grade: "A".to_owned(),
+                ..PortfolioFilter::default()
+            }),
+            start_time: in_seconds(60),
+            end_time: in_seconds(0),
+            horizon_months: 12,
+            ..GetOverrideReportRequest::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        bad_request_fields(&status),
+        fields(&["filter.grade", "end_time", "outcome_kind"])
+    );
+    let status = try_report(
+        &app,
+        GetOverrideReportRequest {
+            outcome_kind: OutcomeKind::Churn.into(),
+            horizon_months: 61,
+            ..GetOverrideReportRequest::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad_request_fields(&status), fields(&["horizon_months"]));
+}
+
 on_every_backend!(
     an_override_is_the_grade_that_counts_and_the_computed_one_stays_beside_it,
     a_revoked_override_stops_applying_and_stays_on_record,
     an_override_expires_by_itself,
     overrides_are_refused_when_they_cannot_apply,
+    the_override_report_counts_directions_and_judges_them_by_outcomes,
 );
