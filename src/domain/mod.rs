@@ -10,5 +10,6 @@ pub mod invalid;
 pub mod outcome;
 pub mod portfolio;
 pub mod scoring;
+pub mod stability;
 
 pub use invalid::{InvalidValue, Refusal};

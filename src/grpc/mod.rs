@@ -14,4 +14,5 @@ pub mod outcomes;
 mod pagination;
 pub mod portfolio;
 mod request_id;
+mod stability;
 mod status;

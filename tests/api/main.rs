@@ -16,3 +16,4 @@ mod overrides;
 mod portfolio;
 mod python_client;
 mod server;
+mod stability;
