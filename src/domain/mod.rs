@@ -12,5 +12,6 @@ pub mod override_report;
 pub mod portfolio;
 pub mod scoring;
 pub mod simulation;
+pub mod stability;
 
 pub use invalid::{InvalidValue, Refusal};

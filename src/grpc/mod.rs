@@ -16,4 +16,5 @@ mod pagination;
 pub mod portfolio;
 mod request_id;
 mod simulation;
+mod stability;
 mod status;

@@ -1,7 +1,9 @@
 //! `custgrade.v1.OutcomeService`: recording outcomes, and the validation report that judges
 //! a model version's grades by them.
 
-use chrono::{NaiveDate, NaiveTime, Utc};
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -18,7 +20,10 @@ use crate::{
         accuracy::{AccuracyReport, GradeRate, Observation, accuracy},
         outcome::{Outcome, OutcomeId, OutcomeKind, RecordedOutcome, followed},
     },
-    proto::custgrade::v1::{self as pb, outcome_service_server::OutcomeService},
+    proto::{
+        custgrade::v1::{self as pb, outcome_service_server::OutcomeService},
+        google::r#type::Date,
+    },
     storage::{Store, customers::CustomerFilter},
 };
 
@@ -101,35 +106,18 @@ impl OutcomeService for OutcomeApi {
         );
         let kind = violations.check("outcome_kind", kind_from_proto(request.outcome_kind));
         let min_days_late = violations.check("min_days_late", min_days_late(request.min_days_late));
-        let from = required_date(
-            request.assessed_from.as_ref(),
-            "assessed_from",
+        let period = required_period(
+            ("assessed_from", request.assessed_from.as_ref()),
+            ("assessed_until", request.assessed_until.as_ref()),
             &mut violations,
         );
-        let until = required_date(
-            request.assessed_until.as_ref(),
-            "assessed_until",
-            &mut violations,
-        );
-        if let (Some(from), Some(until)) = (from, until)
-            && until <= from
-        {
-            violations.add("assessed_until", "must be after assessed_from");
-        }
         let horizon = violations.check("horizon_months", horizon_months(request.horizon_months));
         violations.finish()?;
-        let (
-            Some(version),
-            Some(kind),
-            Some(min_days_late),
-            Some(from),
-            Some(until),
-            Some(horizon),
-        ) = (version, kind, min_days_late, from, until, horizon)
+        let (Some(version), Some(kind), Some(min_days_late), Some(period), Some(horizon)) =
+            (version, kind, min_days_late, period, horizon)
         else {
             return Err(invalid_argument("model_version", "is invalid"));
         };
-        let start = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
         // A customer deleted since its grading still tells how the grading did.
         let every_customer = CustomerFilter {
             show_deleted: true,
@@ -137,7 +125,7 @@ impl OutcomeService for OutcomeApi {
         };
         let graded = self
             .store
-            .graded_in(Some(&version), &every_customer, start(from), start(until))
+            .graded_in(Some(&version), &every_customer, &period)
             .await?;
         let outcomes = self.store.outcome_dates(kind, min_days_late).await?;
         let observations: Vec<Observation> = graded
@@ -168,13 +156,33 @@ pub(super) fn min_days_late(raw: i32) -> Result<u32, InvalidValue> {
 }
 
 fn required_date(
-    date: Option<&crate::proto::google::r#type::Date>,
+    date: Option<&Date>,
     field: &str,
     violations: &mut FieldViolations,
 ) -> Option<NaiveDate> {
     violations.require(field, date, |date, violations| {
         violations.check(field, date_from_proto(date))
     })
+}
+
+/// A required period of whole days (UTC) from a request's two dates, `[from, until)`, as the
+/// instants the days start: both full dates, `until` after `from`.
+pub(super) fn required_period(
+    (from_field, from): (&str, Option<&Date>),
+    (until_field, until): (&str, Option<&Date>),
+    violations: &mut FieldViolations,
+) -> Option<Range<DateTime<Utc>>> {
+    let from = required_date(from, from_field, violations);
+    let until = required_date(until, until_field, violations);
+    let (Some(from), Some(until)) = (from, until) else {
+        return None;
+    };
+    if until <= from {
+        violations.add(until_field, format!("must be after {from_field}"));
+        return None;
+    }
+    let start = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+    Some(start(from)..start(until))
 }
 
 pub(super) fn kind_from_proto(raw: i32) -> Result<OutcomeKind, InvalidValue> {

@@ -86,8 +86,8 @@ pub(super) async fn override_report(
         .visit_grades(&book, |grade| tally.add_current(&grade))
         .await?;
     if outcomes.is_some() {
-        let from = start.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        for graded in store.graded_in(None, &customers, from, end).await? {
+        let period = start.unwrap_or(DateTime::<Utc>::UNIX_EPOCH)..end;
+        for graded in store.graded_in(None, &customers, &period).await? {
             let outcome = outcome_after(graded.customer, graded.graded_on).unwrap_or_default();
             tally.add_grading(graded.customer, &graded.grade, outcome);
         }

@@ -167,6 +167,15 @@ impl PortfolioService for PortfolioApi {
             .await
             .map(Response::new)
     }
+
+    async fn get_stability_report(
+        &self,
+        request: Request<pb::GetStabilityReportRequest>,
+    ) -> Result<Response<pb::StabilityReport>, Status> {
+        super::stability::stability_report(&self.store, request.get_ref())
+            .await
+            .map(Response::new)
+    }
 }
 
 /// The most movers a migration lists.

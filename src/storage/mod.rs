@@ -12,6 +12,8 @@ mod migrations;
 pub mod models;
 pub mod outcomes;
 pub mod overrides;
+mod period;
+pub mod stability;
 
 use std::{
     sync::{

@@ -2,23 +2,23 @@
 //! reading a customer's outcomes, and the two reads a validation report joins: the graded
 //! customers of a period and the outcomes of a kind.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, ops::Range};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::{
     StorageError, Store,
-    customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
+    customers::{CustomerFilter, Page, ensure_exists, parse_id},
     entities::{assessment, outcome},
     idempotency::{RequestKey, concurrent_result},
-    models::load_version,
     now, older_than,
+    period::{PerCustomer, Population},
 };
 use crate::domain::{
     customer::CustomerId,
@@ -128,53 +128,41 @@ impl Store {
         Page::from_overfetch(rows, limit).try_map(to_domain)
     }
 
-    /// The customers under `customers` graded in `[from, until)` (with `version`, or with
-    /// any), each with its first grading of the period, in customer order.
+    /// The customers under `customers` graded in `period` (with `version`, or with any), each
+    /// with its first grading of the period, in customer order.
     pub async fn graded_in(
         &self,
         version: Option<&VersionKey>,
         customers: &CustomerFilter,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
+        period: &Range<DateTime<Utc>>,
     ) -> Result<Vec<Graded>, StorageError> {
-        let db = self.reader()?;
-        let mut query = assessment::Entity::find()
-            .select_only()
-            .columns([
-                assessment::Column::CustomerId,
+        let mut graded: Vec<Graded> = Vec::new();
+        self.visit_one_per_customer(
+            Population {
+                version,
+                customers,
+                period,
+            },
+            PerCustomer::First,
+            &[
                 assessment::Column::AssessTime,
                 assessment::Column::TotalScore,
                 assessment::Column::Grade,
-            ])
-            .join(JoinType::InnerJoin, assessment::Relation::Customer.def())
-            .filter(filter_condition(customers))
-            .filter(assessment::Column::AssessTime.gte(from))
-            .filter(assessment::Column::AssessTime.lt(until));
-        if let Some(version) = version {
-            let (version_id, _) = load_version(db, version).await?;
-            query = query.filter(assessment::Column::ModelVersionId.eq(version_id));
-        }
-        let mut rows = query
-            .order_by_asc(assessment::Column::CustomerId)
-            .order_by_asc(assessment::Column::AssessTime)
-            .into_tuple::<(String, DateTime<Utc>, String, String)>()
-            .stream(db)
-            .await?;
-        let mut graded: Vec<Graded> = Vec::new();
-        while let Some((customer, time, score, grade)) = rows.try_next().await? {
-            let customer = parse_id(&customer)?;
-            if graded.last().is_some_and(|last| last.customer == customer) {
-                continue;
-            }
-            graded.push(Graded {
-                customer,
-                graded_on: time.date_naive(),
-                score: score
-                    .parse()
-                    .map_err(|_| StorageError::Corrupt(format!("score {score:?}")))?,
-                grade,
-            });
-        }
+            ],
+            |row: &(String, DateTime<Utc>, String, String)| row.0.as_str(),
+            |(customer, time, score, grade)| {
+                graded.push(Graded {
+                    customer: parse_id(&customer)?,
+                    graded_on: time.date_naive(),
+                    score: score
+                        .parse()
+                        .map_err(|_| StorageError::Corrupt(format!("score {score:?}")))?,
+                    grade,
+                });
+                Ok(())
+            },
+        )
+        .await?;
         Ok(graded)
     }
 

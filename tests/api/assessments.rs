@@ -127,7 +127,7 @@ fn arithmetic(assessment: &Assessment) -> Vec<(&str, &str, &str, &str)> {
         .collect()
 }
 
-fn cents(decimal: &str) -> i64 {
+pub(crate) fn cents(decimal: &str) -> i64 {
     let (units, fraction) = decimal.split_once('.').expect("two decimals");
     assert_eq!(fraction.len(), 2, "{decimal} has two decimals");
     units.parse::<i64>().expect("units") * 100 + fraction.parse::<i64>().expect("cents")

@@ -17,3 +17,4 @@ mod portfolio;
 mod python_client;
 mod server;
 mod simulation;
+mod stability;

@@ -164,7 +164,7 @@ pub fn in_industry(industry: &str) -> PortfolioFilter {
 }
 
 /// `part / whole` in percent with two decimals, half away from zero, in integer arithmetic.
-fn percent(part: i64, whole: i64) -> String {
+pub(crate) fn percent(part: i64, whole: i64) -> String {
     let scaled = (i128::from(part) * 100_000 / i128::from(whole) + 5) / 10;
     format!("{}.{:02}", scaled / 100, scaled % 100)
 }
