@@ -8,7 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Refusal, customer::CustomerId, grading::CurrentGrade, scoring::engine::round2};
+use super::{
+    Refusal,
+    customer::CustomerId,
+    figures::FigureSet,
+    grading::{CurrentGrade, sales_and_gross_profit},
+    scoring::engine::round2,
+};
 
 /// What one grade holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +25,20 @@ pub struct GradeShare {
     pub sales_share_percent: Decimal,
     pub gross_profit: Decimal,
     pub gross_profit_share_percent: Decimal,
+}
+
+/// A customer's grade as it stood at a past time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastGrade {
+    pub customer: CustomerId,
+    /// The grade of its newest assessment before then.
+    pub computed_grade: String,
+    /// The grade of the override that applied then, if one did.
+    pub override_grade: Option<String>,
+    /// The currency of the figures graded.
+    pub currency: Option<String>,
+    /// The figures that assessment graded.
+    pub figures: FigureSet,
 }
 
 /// The book's spread across grades. Money sums are in one currency: customers whose figures
@@ -59,6 +79,19 @@ impl Tally {
             grade.currency.as_deref(),
             grade.sales,
             grade.gross_profit,
+        );
+    }
+
+    /// Counts a past grade under the grade that counted then.
+    pub fn add_past(&mut self, past: &PastGrade) {
+        let (sales, gross_profit) = sales_and_gross_profit(&past.figures);
+        self.add_graded(
+            past.override_grade
+                .as_deref()
+                .unwrap_or(&past.computed_grade),
+            past.currency.as_deref(),
+            sales,
+            gross_profit,
         );
     }
 

@@ -1,7 +1,7 @@
 //! `custgrade.v1.PortfolioService`: the book of current grades, listed and spread across
 //! grades. Reads the current-grade table only, never the assessments.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     domain::{
+        InvalidValue,
         figures::validate_currency,
         portfolio::{AbcClass, Distribution, Migration, ParetoReport, ParetoTally, Tally},
     },
@@ -77,12 +78,26 @@ impl PortfolioService for PortfolioApi {
         request: Request<pb::GetGradeDistributionRequest>,
     ) -> Result<Response<pb::GradeDistribution>, Status> {
         let request = request.into_inner();
-        let (filter, currency) =
-            filter_and_currency(&request.filter.unwrap_or_default(), &request.currency_code)?;
-        let mut tally = Tally::at(Utc::now());
-        self.store
-            .visit_grades(&filter, |grade| tally.add(&grade))
-            .await?;
+        let raw_filter = request.filter.unwrap_or_default();
+        let (tally, currency) = match request.as_of_time {
+            None => {
+                let (filter, currency) = filter_and_currency(&raw_filter, &request.currency_code)?;
+                let mut tally = Tally::at(Utc::now());
+                self.store
+                    .visit_grades(&filter, |grade| tally.add(&grade))
+                    .await?;
+                (tally, currency)
+            }
+            Some(as_of) => {
+                let (customers, at, currency) =
+                    past_filter(&raw_filter, &as_of, &request.currency_code)?;
+                let mut tally = Tally::at(at);
+                self.store
+                    .visit_grades_at(&customers, at, |past| tally.add_past(&past))
+                    .await?;
+                (tally, currency)
+            }
+        };
         let distribution = tally
             .finish(currency.as_deref())
             .map_err(|refusal| Status::failed_precondition(refusal.0))?;
@@ -207,6 +222,32 @@ pub(super) fn migration_cells(migration: &Migration) -> Vec<pb::GradeMove> {
         .collect()
 }
 
+/// A past distribution's customers, time and currency, all checked.
+fn past_filter(
+    raw_filter: &pb::PortfolioFilter,
+    as_of: &prost_types::Timestamp,
+    currency_code: &str,
+) -> Result<(CustomerFilter, DateTime<Utc>, Option<String>), Status> {
+    let mut violations = FieldViolations::default();
+    let customers = customers_only(raw_filter, "a past distribution", &mut violations);
+    let at = violations.check(
+        "as_of_time",
+        timestamp_from_proto(as_of).and_then(|at| {
+            if at > Utc::now() {
+                Err(InvalidValue::new("must not be in the future"))
+            } else {
+                Ok(at)
+            }
+        }),
+    );
+    let currency = checked_currency(currency_code, &mut violations);
+    violations.finish()?;
+    match (customers, at, currency) {
+        (Some(customers), Some(at), Some(currency)) => Ok((customers, at, currency)),
+        _ => Err(invalid_argument("filter", "is invalid")),
+    }
+}
+
 /// A request's filter and currency, both checked.
 fn filter_and_currency(
     raw_filter: &pb::PortfolioFilter,
@@ -214,16 +255,24 @@ fn filter_and_currency(
 ) -> Result<(GradeFilter, Option<String>), Status> {
     let mut violations = FieldViolations::default();
     let filter = grade_filter(raw_filter, &mut violations);
-    let currency = violations.check_optional(
-        "currency_code",
-        Some(currency_code).filter(|code| !code.is_empty()),
-        validate_currency,
-    );
+    let currency = checked_currency(currency_code, &mut violations);
     violations.finish()?;
     match (filter, currency) {
         (Some(filter), Some(currency)) => Ok((filter, currency)),
         _ => Err(invalid_argument("filter", "is invalid")),
     }
+}
+
+/// The currency money is summed in: the one named, or none to take the only one present.
+pub(super) fn checked_currency(
+    currency_code: &str,
+    violations: &mut FieldViolations,
+) -> Option<Option<String>> {
+    violations.check_optional(
+        "currency_code",
+        Some(currency_code).filter(|code| !code.is_empty()),
+        validate_currency,
+    )
 }
 
 /// Reads a portfolio filter for a query where only the customer's own fields apply, not its

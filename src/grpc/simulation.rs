@@ -8,12 +8,14 @@ use super::{
     customers::customer_cursor_id,
     names::{customer_name, model_version_name, parse_model_version_name},
     pagination,
-    portfolio::{customers_only, distribution_to_proto, filter_fingerprint, migration_cells},
+    portfolio::{
+        checked_currency, customers_only, distribution_to_proto, filter_fingerprint,
+        migration_cells,
+    },
     status::{FieldViolations, invalid_argument},
 };
 use crate::{
     domain::{
-        figures::validate_currency,
         scoring::validate,
         simulation::{GradeChange, Simulation, SimulationReport},
     },
@@ -30,11 +32,7 @@ pub(super) async fn simulate(
     let mut violations = FieldViolations::default();
     let key = violations.check("name", parse_model_version_name(&request.name));
     let customers = customers_only(&raw_filter, "a simulation", &mut violations);
-    let currency = violations.check_optional(
-        "currency_code",
-        Some(request.currency_code.as_str()).filter(|code| !code.is_empty()),
-        validate_currency,
-    );
+    let currency = checked_currency(&request.currency_code, &mut violations);
     let page_size = violations.check("page_size", pagination::page_size(request.page_size));
     // A page continues the same simulation: same version, customers and currency.
     let fingerprint = (

@@ -2,22 +2,26 @@
 //! of every new assessment, and the portfolio reads over it (a filtered page, or every row of
 //! a filter streamed through a visitor so memory stays flat whatever the book's size).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, SelectTwo, sea_query::OnConflict,
+    QuerySelect, RelationTrait, SelectTwo,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 
 use super::{
     StorageError, Store,
     customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
-    entities::{assessment, customer_grade, grade_override},
+    entities::{assessment, customer_grade, figures, grade_override},
     now, overrides,
 };
 use crate::domain::{
     customer::CustomerId,
     grading::{AssessmentId, CurrentGrade, VersionKey},
+    portfolio::PastGrade,
 };
 
 /// Which customers' grades a portfolio query reads. Empty fields match everything.
@@ -136,6 +140,100 @@ impl Store {
         }
         Ok(())
     }
+}
+
+impl Store {
+    /// Calls `visit` with the grade each customer under `customers` had at `at`, in customer
+    /// order: the computed grade of its newest assessment before then, the override that
+    /// applied then, and the figures that assessment graded. One row per customer comes from
+    /// the database: a newer assessment before `at` rules a row out (an index probe on
+    /// `idx_assessments_customer_time`).
+    pub async fn visit_grades_at(
+        &self,
+        customers: &CustomerFilter,
+        at: DateTime<Utc>,
+        mut visit: impl FnMut(PastGrade),
+    ) -> Result<(), StorageError> {
+        use assessment::Column as A;
+        let db = self.reader()?;
+        let overrides = overrides_applying_at(db, customers, at).await?;
+        let newer = Alias::new("newer");
+        let ours = |column: A| Expr::col((assessment::Entity, column));
+        let theirs = |column: A| Expr::col((newer.clone(), column));
+        let newer_before_at = Query::select()
+            .expr(Expr::val(1))
+            .from_as(assessment::Entity, newer.clone())
+            .and_where(theirs(A::CustomerId).equals((assessment::Entity, A::CustomerId)))
+            .and_where(theirs(A::AssessTime).lt(at))
+            .cond_where(
+                Condition::any()
+                    .add(theirs(A::AssessTime).gt(ours(A::AssessTime)))
+                    .add(
+                        Condition::all()
+                            .add(theirs(A::AssessTime).equals((assessment::Entity, A::AssessTime)))
+                            .add(theirs(A::Id).gt(ours(A::Id))),
+                    ),
+            )
+            .to_owned();
+        let mut rows = assessment::Entity::find()
+            .select_only()
+            .columns([A::CustomerId, A::Grade, A::Currency])
+            .column(figures::Column::Inputs)
+            .join(JoinType::InnerJoin, assessment::Relation::Customer.def())
+            .join(JoinType::InnerJoin, assessment::Relation::Figures.def())
+            .filter(filter_condition(customers))
+            .filter(A::AssessTime.lt(at))
+            .filter(Expr::exists(newer_before_at).not())
+            .order_by_asc(A::CustomerId)
+            .into_tuple::<(String, String, Option<String>, String)>()
+            .stream(db)
+            .await?;
+        while let Some((customer, computed_grade, currency, inputs)) = rows.try_next().await? {
+            let figures = serde_json::from_str(&inputs).map_err(|error| {
+                StorageError::Corrupt(format!("figures graded for {customer}: {error}"))
+            })?;
+            visit(PastGrade {
+                override_grade: overrides.get(&customer).cloned(),
+                customer: parse_id(&customer)?,
+                computed_grade,
+                currency,
+                figures,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The grade of the override that applied to each customer under `customers` at `at`: set
+/// by then, not expired or revoked by then; the newest when several did.
+async fn overrides_applying_at(
+    db: &impl ConnectionTrait,
+    customers: &CustomerFilter,
+    at: DateTime<Utc>,
+) -> Result<BTreeMap<String, String>, StorageError> {
+    use grade_override::Column as O;
+    let rows = grade_override::Entity::find()
+        .select_only()
+        .columns([O::CustomerId, O::Grade])
+        .join(
+            JoinType::InnerJoin,
+            grade_override::Relation::Customer.def(),
+        )
+        .filter(filter_condition(customers))
+        .filter(O::CreateTime.lte(at))
+        .filter(O::ExpireTime.gt(at))
+        .filter(
+            Condition::any()
+                .add(O::RevokeTime.is_null())
+                .add(O::RevokeTime.gt(at)),
+        )
+        .order_by_asc(O::CustomerId)
+        .order_by_asc(O::CreateTime)
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?;
+    // Overrides are few beside customers; a later one replaces an earlier one.
+    Ok(rows.into_iter().collect())
 }
 
 /// The current grades under `filter`, each with its override; the grade filter is on the

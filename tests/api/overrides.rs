@@ -147,6 +147,7 @@ async fn an_override_is_the_grade_that_counts_and_the_computed_one_stays_beside_
                 ..PortfolioFilter::default()
             }),
             currency_code: String::new(),
+            as_of_time: None,
         })
         .await
         .expect("a distribution")

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use custgrade::proto::{
     custgrade::v1::{
         CreditRating, Figures, GetGradeDistributionRequest, GetGradeMigrationRequest,
-        GetParetoReportRequest, GradeDistribution, ListCustomerGradesRequest, PortfolioFilter,
+        GetParetoReportRequest, GradeDistribution, GradeOverride, ListCustomerGradesRequest,
+        OverrideGradeRequest, PortfolioFilter, RevokeGradeOverrideRequest,
     },
     google::r#type::Money,
 };
@@ -150,6 +151,7 @@ async fn distribution(app: &TestApp, filter: PortfolioFilter) -> GradeDistributi
         .get_grade_distribution(GetGradeDistributionRequest {
             filter: Some(filter),
             currency_code: String::new(),
+            as_of_time: None,
         })
         .await
         .expect("a distribution")
@@ -419,6 +421,7 @@ async fn a_book_in_two_currencies_needs_one_chosen(app: TestApp) {
         .get_grade_distribution(GetGradeDistributionRequest {
             filter: Some(in_industry(&industry)),
             currency_code: String::new(),
+            as_of_time: None,
         })
         .await
         .unwrap_err();
@@ -430,6 +433,7 @@ async fn a_book_in_two_currencies_needs_one_chosen(app: TestApp) {
         .get_grade_distribution(GetGradeDistributionRequest {
             filter: Some(in_industry(&industry)),
             currency_code: "USD".to_owned(),
+            as_of_time: None,
         })
         .await
         .expect("a distribution")
@@ -475,6 +479,7 @@ async fn malformed_filters_name_every_bad_field(app: TestApp) {
         .get_grade_distribution(GetGradeDistributionRequest {
             filter: None,
             currency_code: "yuan".to_owned(),
+            as_of_time: None,
         })
         .await
         .unwrap_err();
@@ -591,4 +596,151 @@ async fn the_migration_matrix_shows_who_moved(app: TestApp) {
     );
 }
 
-on_every_backend!(the_migration_matrix_shows_who_moved);
+async fn distribution_at(
+    app: &TestApp,
+    filter: PortfolioFilter,
+    as_of_time: Option<prost_types::Timestamp>,
+) -> Result<GradeDistribution, tonic::Status> {
+    app.portfolio
+        .clone()
+        .get_grade_distribution(GetGradeDistributionRequest {
+            filter: Some(filter),
+            currency_code: String::new(),
+            as_of_time,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn per_grade(distribution: &GradeDistribution) -> Vec<(String, i64, i64)> {
+    distribution
+        .grades
+        .iter()
+        .map(|share| {
+            (
+                share.grade.clone(),
+                share.customer_count,
+                units(share.sales.as_ref()),
+            )
+        })
+        .collect()
+}
+
+/// Three customers graded B with sales of 3, 4 and 2 million. Then the first falls to D on
+/// new figures (sales 1 million), the second is overridden to A and, later, revoked; a
+/// fourth is graded. Each past distribution counts the grade that counted then, with the
+/// sales of the figures graded then.
+async fn a_past_distribution_is_the_book_as_it_stood(app: TestApp) {
+    let industry = unique("as-of");
+    let mut names = Vec::new();
+    for sales in [3_000_000, 4_000_000, 2_000_000] {
+        let name = create(&app, customer(&industry)).await.name;
+        record(&app, &name, with_sales(sound_figures(), sales), false).await;
+        assert_eq!(assess(&app, &name).await.grade, "B");
+        names.push(name);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let all_b = at_now();
+
+    let falls_to_d = Figures {
+        longest_overdue_days: Some(120),
+        ..with_sales(sound_figures(), 2_500_000)
+    };
+    record(&app, &names[0], falls_to_d, true).await;
+    assert_eq!(assess(&app, &names[0]).await.grade, "D");
+    let set = app
+        .assessments
+        .clone()
+        .override_grade(OverrideGradeRequest {
+            parent: names[1].clone(),
+            grade_override: Some(GradeOverride {
+                grade: "A".to_owned(),
+                reason: "parent guarantee".to_owned(),
+                expire_time: Some(prost_types::Timestamp {
+                    seconds: chrono::Utc::now().timestamp() + 3600,
+                    nanos: 0,
+                }),
+                ..GradeOverride::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("overridden")
+        .into_inner();
+    let newcomer = create(&app, customer(&industry)).await.name;
+    record(
+        &app,
+        &newcomer,
+        with_sales(sound_figures(), 5_000_000),
+        false,
+    )
+    .await;
+    assert_eq!(assess(&app, &newcomer).await.grade, "A");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let overridden = at_now();
+    app.assessments
+        .clone()
+        .revoke_grade_override(RevokeGradeOverrideRequest {
+            name: set.name,
+            reason: "guarantee withdrawn".to_owned(),
+        })
+        .await
+        .expect("revoked");
+
+    let book = in_industry(&industry);
+    let then = distribution_at(&app, book.clone(), all_b).await.unwrap();
+    assert_eq!(per_grade(&then), [("B".to_owned(), 3, 9_000_000)]);
+    let later = distribution_at(&app, book.clone(), overridden)
+        .await
+        .unwrap();
+    assert_eq!(
+        per_grade(&later),
+        [
+            ("A".to_owned(), 2, 9_000_000),
+            ("B".to_owned(), 1, 2_000_000),
+            ("D".to_owned(), 1, 2_500_000),
+        ],
+        "the override applied then; the newcomer is A"
+    );
+    let now = distribution_at(&app, book.clone(), None).await.unwrap();
+    assert_eq!(
+        per_grade(&now),
+        [
+            ("A".to_owned(), 1, 5_000_000),
+            ("B".to_owned(), 2, 6_000_000),
+            ("D".to_owned(), 1, 2_500_000),
+        ],
+        "revoked since"
+    );
+    let before_anything = prost_types::Timestamp {
+        seconds: 0,
+        nanos: 0,
+    };
+    let empty = distribution_at(&app, book.clone(), Some(before_anything))
+        .await
+        .unwrap();
+    assert_eq!(empty.customer_count, 0);
+
+    let status = distribution_at(
+        &app,
+        PortfolioFilter {
+            grade: "A".to_owned(),
+            ..book
+        },
+        Some(prost_types::Timestamp {
+            seconds: chrono::Utc::now().timestamp() + 3600,
+            nanos: 0,
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        bad_request_fields(&status),
+        fields(&["filter.grade", "as_of_time"])
+    );
+}
+
+on_every_backend!(
+    the_migration_matrix_shows_who_moved,
+    a_past_distribution_is_the_book_as_it_stood,
+);

@@ -33,6 +33,12 @@ pub enum Relation {
         to = "super::customer::Column::Id"
     )]
     Customer,
+    #[sea_orm(
+        belongs_to = "super::figures::Entity",
+        from = "Column::FiguresId",
+        to = "super::figures::Column::Id"
+    )]
+    Figures,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
