@@ -9,6 +9,7 @@ mod auth;
 mod concurrency;
 mod customers;
 mod figures;
+mod graded_book;
 mod helpers;
 mod models;
 mod outcomes;

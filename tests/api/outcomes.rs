@@ -5,7 +5,7 @@
 use chrono::{Days, Utc};
 use custgrade::proto::custgrade::v1::{
     Figures, GetValidationReportRequest, ListOutcomesRequest, Outcome, OutcomeKind,
-    RecordOutcomeRequest,
+    RecordOutcomeRequest, ValidationReport,
 };
 use tonic::{Code, Status};
 
@@ -18,7 +18,7 @@ use crate::{
 
 const EXISTING_V1: &str = "models/existing-customers/versions/1";
 
-fn outcome(kind: OutcomeKind, day: chrono::NaiveDate) -> Outcome {
+pub fn outcome(kind: OutcomeKind, day: chrono::NaiveDate) -> Outcome {
     Outcome {
         kind: kind.into(),
         occur_date: Some(proto_date(day)),
@@ -26,7 +26,7 @@ fn outcome(kind: OutcomeKind, day: chrono::NaiveDate) -> Outcome {
     }
 }
 
-async fn try_record(
+pub async fn try_record(
     app: &TestApp,
     customer: &str,
     outcome: Outcome,
@@ -43,7 +43,7 @@ async fn try_record(
         .map(tonic::Response::into_inner)
 }
 
-fn today() -> chrono::NaiveDate {
+pub fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
 }
 
@@ -139,47 +139,15 @@ async fn the_validation_report_matches_an_independent_computation(app: TestApp) 
         book.push((customer, score, graded.grade, defaulted));
     }
 
-    let report = app
-        .outcomes
-        .clone()
-        .get_validation_report(GetValidationReportRequest {
-            model_version: EXISTING_V1.to_owned(),
-            outcome_kind: OutcomeKind::Default.into(),
-            min_days_late: 0,
-            // A day either side, in case the run crosses midnight (UTC).
-            assessed_from: Some(proto_date(today() - Days::new(1))),
-            assessed_until: Some(proto_date(today() + Days::new(2))),
-            horizon_months: 12,
-        })
-        .await
-        .expect("a report")
-        .into_inner();
+    let report = defaults_of_todays_gradings(&app).await;
 
     let bad = book.iter().filter(|c| c.3).count();
     assert_eq!(report.customer_count, 40);
     assert_eq!(report.outcome_count, i64::try_from(bad).unwrap());
 
-    // The AUC by definition: over every (no outcome, outcome) pair, 1 when the first scored
-    // higher, a half when equal.
     let goods: Vec<i64> = book.iter().filter(|c| !c.3).map(|c| c.1).collect();
     let bads: Vec<i64> = book.iter().filter(|c| c.3).map(|c| c.1).collect();
-    let mut half_pairs = 0_i64;
-    for good in &goods {
-        for bad in &bads {
-            half_pairs += match good.cmp(bad) {
-                std::cmp::Ordering::Greater => 2,
-                std::cmp::Ordering::Equal => 1,
-                std::cmp::Ordering::Less => 0,
-            };
-        }
-    }
-    let pairs = i64::try_from(goods.len() * bads.len()).unwrap();
-    // To four decimals, half away from zero: round(half_pairs / (2 × pairs) × 10 000).
-    let scaled = (half_pairs * 10_000 * 2 + 2 * pairs) / (4 * pairs);
-    assert_eq!(
-        report.auc,
-        format!("{}.{:04}", scaled / 10_000, scaled % 10_000)
-    );
+    assert_eq!(report.auc, pairwise_auc(&goods, &bads));
 
     let mut per_grade: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
     for (_, _, grade, defaulted) in &book {
@@ -218,6 +186,43 @@ async fn the_validation_report_matches_an_independent_computation(app: TestApp) 
             "horizon_months"
         ])
     );
+}
+
+/// How version 1 of the default model, grading today, predicted defaults within a year.
+pub async fn defaults_of_todays_gradings(app: &TestApp) -> ValidationReport {
+    app.outcomes
+        .clone()
+        .get_validation_report(GetValidationReportRequest {
+            model_version: EXISTING_V1.to_owned(),
+            outcome_kind: OutcomeKind::Default.into(),
+            min_days_late: 0,
+            // A day either side, in case the run crosses midnight (UTC).
+            assessed_from: Some(proto_date(today() - Days::new(1))),
+            assessed_until: Some(proto_date(today() + Days::new(2))),
+            horizon_months: 12,
+        })
+        .await
+        .expect("a report")
+        .into_inner()
+}
+
+/// The AUC by definition, to four decimals: over every (no outcome, outcome) pair of scores
+/// (in cents), 1 when the first is higher, a half when equal.
+pub fn pairwise_auc(goods: &[i64], bads: &[i64]) -> String {
+    let mut half_pairs = 0_i64;
+    for good in goods {
+        for bad in bads {
+            half_pairs += match good.cmp(bad) {
+                std::cmp::Ordering::Greater => 2,
+                std::cmp::Ordering::Equal => 1,
+                std::cmp::Ordering::Less => 0,
+            };
+        }
+    }
+    let pairs = i64::try_from(goods.len() * bads.len()).unwrap();
+    // Half away from zero: round(half_pairs / (2 × pairs) × 10 000).
+    let scaled = (half_pairs * 10_000 * 2 + 2 * pairs) / (4 * pairs);
+    format!("{}.{:04}", scaled / 10_000, scaled % 10_000)
 }
 
 /// `google.type.Date` to chrono, for dates the test writes out.

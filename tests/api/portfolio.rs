@@ -121,7 +121,7 @@ pub async fn load_book(app: &TestApp, industry: &str, size: usize) -> Vec<Booked
     book
 }
 
-async fn list_all(app: &TestApp, filter: PortfolioFilter) -> Vec<String> {
+pub async fn list_all(app: &TestApp, filter: PortfolioFilter) -> Vec<String> {
     let mut names = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -237,16 +237,38 @@ async fn the_distribution_and_pareto_add_up_what_was_generated(app: TestApp) {
         .map(|(_, booked)| booked)
         .collect();
 
+    let expected = check_distribution(&app, &even, &mine).await;
+    check_pareto(&app, &even, &mine).await;
+
+    // Even indexes are templates A and C only.
+    assert_eq!(expected.keys().copied().collect::<Vec<_>>(), ["A", "C"]);
+    let only_c = PortfolioFilter {
+        grade: "C".to_owned(),
+        ..in_industry(&even)
+    };
+    assert_eq!(
+        distribution(&app, only_c).await.customer_count,
+        expected["C"].0
+    );
+}
+
+/// The distribution of `book` (the customers of `industry`) worked out here: customers and
+/// sales per grade, shares of each; returns customers and sales per grade.
+pub async fn check_distribution(
+    app: &TestApp,
+    industry: &str,
+    book: &[&Booked],
+) -> BTreeMap<&'static str, (i64, i64)> {
     let mut expected: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for booked in &mine {
+    for booked in book {
         let entry = expected.entry(booked.grade).or_default();
         entry.0 += 1;
         entry.1 += booked.sales;
     }
-    let total_sales: i64 = mine.iter().map(|b| b.sales).sum();
-    let count = i64::try_from(mine.len()).unwrap();
+    let total_sales: i64 = book.iter().map(|b| b.sales).sum();
+    let count = i64::try_from(book.len()).unwrap();
 
-    let spread = distribution(&app, in_industry(&even)).await;
+    let spread = distribution(app, in_industry(industry)).await;
     assert_eq!(spread.customer_count, count);
     assert_eq!(units(spread.sales.as_ref()), total_sales);
     // Every template has a 25 % gross margin; the sales are whole yuan, so a quarter of them
@@ -294,24 +316,13 @@ async fn the_distribution_and_pareto_add_up_what_was_generated(app: TestApp) {
         );
     }
 
-    check_pareto(&app, &even, &mine).await;
-
-    // Even indexes are templates A and C only.
-    assert_eq!(expected.keys().copied().collect::<Vec<_>>(), ["A", "C"]);
-    let only_c = PortfolioFilter {
-        grade: "C".to_owned(),
-        ..in_industry(&even)
-    };
-    assert_eq!(
-        distribution(&app, only_c).await.customer_count,
-        expected["C"].0
-    );
+    expected
 }
 
 /// The 20/80 check worked out here: rank by sales (ties by name, which is registration order),
 /// take the top fifth rounded up, add up the grades best first, and cut A/B/C at 80 % and
 /// 95 % of the sales before each customer.
-async fn check_pareto(app: &TestApp, industry: &str, book: &[&Booked]) {
+pub async fn check_pareto(app: &TestApp, industry: &str, book: &[&Booked]) {
     let mut ranked: Vec<&Booked> = book.to_vec();
     ranked.sort_by(|a, b| b.sales.cmp(&a.sales).then(a.name.cmp(&b.name)));
     let total: i64 = ranked.iter().map(|b| b.sales).sum();
