@@ -276,7 +276,8 @@ pub(super) fn checked_currency(
 }
 
 /// Reads a portfolio filter for a query where only the customer's own fields apply, not its
-/// current grade's (`grade`, `model_version`, `assessed_before`): one about `what`.
+/// current grade's (`grade`, `model_version`, `assessed_before`, `valid_until_before`,
+/// `figures_changed`): one about `what`.
 pub(super) fn customers_only(
     raw: &pb::PortfolioFilter,
     what: &str,
@@ -286,6 +287,11 @@ pub(super) fn customers_only(
         ("filter.grade", !raw.grade.is_empty()),
         ("filter.model_version", !raw.model_version.is_empty()),
         ("filter.assessed_before", raw.assessed_before.is_some()),
+        (
+            "filter.valid_until_before",
+            raw.valid_until_before.is_some(),
+        ),
+        ("filter.figures_changed", raw.figures_changed),
     ] {
         if set {
             violations.add(field, format!("does not apply to {what}; leave it empty"));
@@ -320,11 +326,18 @@ fn grade_filter(
         raw.assessed_before.as_ref(),
         |date| date_from_proto(date).map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc()),
     );
+    let valid_until_before = violations.check_optional(
+        "filter.valid_until_before",
+        raw.valid_until_before.as_ref(),
+        date_from_proto,
+    );
     Some(GradeFilter {
         customers: customers?,
         grade: (!raw.grade.is_empty()).then(|| raw.grade.clone()),
         model_version: model_version?,
         assessed_before: assessed_before?,
+        valid_until_before: valid_until_before?,
+        figures_changed: raw.figures_changed,
     })
 }
 
@@ -340,6 +353,10 @@ pub(super) fn filter_fingerprint(raw: &pb::PortfolioFilter) -> impl serde::Seria
         raw.assessed_before
             .as_ref()
             .map(|d| (d.year, d.month, d.day)),
+        raw.valid_until_before
+            .as_ref()
+            .map(|d| (d.year, d.month, d.day)),
+        raw.figures_changed,
     )
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
@@ -34,6 +34,10 @@ pub struct GradeFilter {
     pub model_version: Option<VersionKey>,
     /// Only grades assessed before this time: the stale ones.
     pub assessed_before: Option<DateTime<Utc>>,
+    /// Only grades whose validity ends before this day.
+    pub valid_until_before: Option<NaiveDate>,
+    /// Only customers with figures recorded after their grade was assessed.
+    pub figures_changed: bool,
 }
 
 impl Store {
@@ -269,6 +273,27 @@ fn filtered(
     }
     if let Some(before) = filter.assessed_before {
         query = query.filter(customer_grade::Column::AssessTime.lt(before));
+    }
+    if let Some(before) = filter.valid_until_before {
+        query = query.filter(customer_grade::Column::ValidUntil.lt(before));
+    }
+    if filter.figures_changed {
+        // A probe of idx_figures_customer_date_revision per customer.
+        let recorded_since = Query::select()
+            .expr(Expr::val(1))
+            .from(figures::Entity)
+            .and_where(
+                Expr::col((figures::Entity, figures::Column::CustomerId))
+                    .equals((customer_grade::Entity, customer_grade::Column::CustomerId)),
+            )
+            .and_where(
+                Expr::col((figures::Entity, figures::Column::RecordTime)).gt(Expr::col((
+                    customer_grade::Entity,
+                    customer_grade::Column::AssessTime,
+                ))),
+            )
+            .to_owned();
+        query = query.filter(Expr::exists(recorded_since));
     }
     query
 }

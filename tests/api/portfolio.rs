@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::Datelike;
+
 use custgrade::proto::{
     custgrade::v1::{
         CreditRating, Figures, GetGradeDistributionRequest, GetGradeMigrationRequest,
@@ -751,7 +753,87 @@ async fn a_past_distribution_is_the_book_as_it_stood(app: TestApp) {
     );
 }
 
+/// Three customers: one graded on figures of mid-2025 (valid until 2026-06-30, expired), one
+/// on figures of 2026-09-30 (valid until 2027-09-30), and one like it that has recorded new
+/// figures since it was graded.
+async fn grades_due_for_regrading_are_listed(app: TestApp) {
+    let industry = unique("due");
+    let mut names = Vec::new();
+    for as_of in [date(2025, 6, 30), date(2026, 9, 30), date(2026, 9, 30)] {
+        let name = create(&app, customer(&industry)).await.name;
+        let figures = Figures {
+            as_of_date: Some(as_of),
+            ..sound_figures()
+        };
+        record(&app, &name, figures, false).await;
+        assess(&app, &name).await;
+        names.push(name);
+    }
+    let newer = Figures {
+        as_of_date: Some(date(2026, 10, 31)),
+        ..sound_figures()
+    };
+    record(&app, &names[2], newer, false).await;
+
+    let listed = |filter: PortfolioFilter| {
+        let app = app.clone_clients();
+        async move { list_all(&app, filter).await }
+    };
+    let expiring_before = |day| PortfolioFilter {
+        valid_until_before: Some(day),
+        ..in_industry(&industry)
+    };
+    let today = chrono::Utc::now().date_naive();
+    let today = date(
+        today.year(),
+        i32::try_from(today.month()).unwrap(),
+        i32::try_from(today.day()).unwrap(),
+    );
+    assert_eq!(listed(expiring_before(today)).await, [names[0].clone()]);
+    assert_eq!(
+        listed(expiring_before(date(2027, 9, 30))).await,
+        [names[0].clone()],
+        "valid until 2027-09-30 is still valid that day"
+    );
+    assert_eq!(
+        listed(expiring_before(date(2027, 10, 1))).await,
+        names.clone()
+    );
+    let changed = PortfolioFilter {
+        figures_changed: true,
+        ..in_industry(&industry)
+    };
+    assert_eq!(listed(changed.clone()).await, [names[2].clone()]);
+    assess(&app, &names[2]).await;
+    assert!(listed(changed).await.is_empty(), "graded on them since");
+
+    let status = app
+        .portfolio
+        .clone()
+        .get_grade_migration(GetGradeMigrationRequest {
+            filter: Some(PortfolioFilter {
+                figures_changed: true,
+                valid_until_before: Some(today),
+                ..in_industry(&industry)
+            }),
+            from_time: at_now(),
+            to_time: None,
+            list_movers: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_request_fields(&status),
+        fields(&[
+            "filter.valid_until_before",
+            "filter.figures_changed",
+            "to_time"
+        ])
+    );
+}
+
 on_every_backend!(
     the_migration_matrix_shows_who_moved,
     a_past_distribution_is_the_book_as_it_stood,
+    grades_due_for_regrading_are_listed,
 );
