@@ -1,0 +1,517 @@
+//! The load benchmark: starts the real server binary on a fresh SQLite file, drives it over
+//! gRPC from tonic clients in this process, and prints every figure beside a baseline
+//! measured in the same run, as a ratio, and beside the target of issue 6.
+//!
+//! `cargo bench --bench load` runs it; `CUSTGRADE_BENCH_SECONDS` (default 5) sets how long
+//! each phase drives load. It is bounded in time and requests and stops the server itself.
+//!
+//! Phases, in order:
+//! 1. the server idle, after start: resident memory;
+//! 2. a book of customers registered, recorded and assessed (not timed);
+//! 3. baseline: the gRPC health `Check`, the cost of gRPC itself, from many callers;
+//! 4. `GetCustomerGrade` from as many callers, as a ratio of the baseline;
+//! 5. `AssessCustomer` from 64 callers: durable SQLite commits, and every failure counted;
+//! 6. `GetCustomerGrade` paced at 1,000/s while 100 assessments/s run beside it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use custgrade::proto::{
+    custgrade::v1::{
+        AssessCustomerRequest, CreateCustomerRequest, CreditRating, Customer, CustomerKind,
+        Figures, GetCustomerGradeRequest, RecordFiguresRequest,
+        assessment_service_client::AssessmentServiceClient,
+        customer_service_client::CustomerServiceClient,
+        figures_service_client::FiguresServiceClient,
+    },
+    google::r#type::{Date, Money},
+};
+use hdrhistogram::Histogram;
+use tonic::transport::Channel;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+/// Customers in the book the reads pick from.
+const BOOK: usize = 2_000;
+/// Callers of the closed-loop read phases.
+const READERS: usize = 32;
+/// Callers of the assessment phase: the issue's figure.
+const WRITERS: usize = 64;
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let seconds: u64 = std::env::var("CUSTGRADE_BENCH_SECONDS")
+        .ok()
+        .and_then(|raw| raw.parse().ok())
+        .unwrap_or(5);
+    let phase = Duration::from_secs(seconds);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let mut server = Server::start(&database_url);
+    let channel = Channel::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .expect("the server accepts connections");
+    let clients = Clients::new(channel);
+    wait_until_serving(&clients).await;
+    let idle = server.resident();
+
+    let book = load_book(&clients).await;
+    println!(
+        "custgrade load benchmark: SQLite, {BOOK} customers, {seconds} s per phase, {} cores\n",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+
+    let health = closed_loop(READERS, phase, {
+        let clients = clients.clone();
+        move |_| -> BoxedCall {
+            let mut health = clients.health.clone();
+            Box::pin(async move {
+                health
+                    .check(HealthCheckRequest::default())
+                    .await
+                    .map(|_| ())
+            })
+        }
+    })
+    .await;
+    let book = Arc::new(book);
+    let reads = closed_loop(READERS, phase, round_the_book(&clients, &book, read_grade)).await;
+    let writes = closed_loop(
+        WRITERS,
+        phase,
+        round_the_book(&clients, &book, assess_again),
+    )
+    .await;
+    let loaded_peak = server.peak_resident();
+    let (paced_reads, paced_writes) = tokio::join!(
+        paced(1_000, phase, round_the_book(&clients, &book, read_grade)),
+        paced(100, phase, round_the_book(&clients, &book, assess_again)),
+    );
+
+    println!("| figure | measured | baseline | ratio | target | met |\n|---|---|---|---|---|---|");
+    let ratio = reads.rate() / health.rate();
+    row(
+        "health Check, 32 callers (baseline: the cost of gRPC)",
+        &health.describe(),
+        "-",
+        "-",
+        "-",
+        None,
+    );
+    row(
+        "GetCustomerGrade, 32 callers",
+        &reads.describe(),
+        &format!("{:.0}/s", health.rate()),
+        &format!("{ratio:.2}x"),
+        "at least 0.5x",
+        Some(ratio >= 0.5),
+    );
+    row(
+        "AssessCustomer, SQLite, 64 callers",
+        &writes.describe(),
+        "-",
+        "-",
+        "at least 5,000/s, no failure",
+        Some(writes.rate() >= 5_000.0 && writes.failures == 0),
+    );
+    let p99_ms = paced_reads.p99_ms();
+    row(
+        "GetCustomerGrade at 1,000/s beside 100 assessments/s",
+        &format!(
+            "{} (assessments: {})",
+            paced_reads.describe(),
+            paced_writes.describe()
+        ),
+        "-",
+        "-",
+        "p99 under 2 ms",
+        Some(p99_ms < 2.0 && paced_reads.failures == 0),
+    );
+    row(
+        "server resident memory, idle",
+        &mebibytes(idle),
+        "-",
+        "-",
+        "under 50 MiB",
+        Some(idle < 50 << 20),
+    );
+    row(
+        "server peak resident memory, up to 64 callers",
+        &mebibytes(loaded_peak),
+        "-",
+        "-",
+        "under 200 MiB",
+        Some(loaded_peak < 200 << 20),
+    );
+    server.stop();
+}
+
+/// Calls of `call` on the book's customers in turn (the `n`-th call on customer `n`, round
+/// the book).
+fn round_the_book(
+    clients: &Clients,
+    book: &Arc<Vec<String>>,
+    call: fn(AssessmentServiceClient<Channel>, String) -> BoxedCall,
+) -> impl Fn(usize) -> BoxedCall + Clone + Send + 'static {
+    let (client, book) = (clients.assessments.clone(), book.clone());
+    move |n| call(client.clone(), book[n % book.len()].clone())
+}
+
+fn read_grade(mut client: AssessmentServiceClient<Channel>, customer: String) -> BoxedCall {
+    Box::pin(async move {
+        client
+            .get_customer_grade(GetCustomerGradeRequest { customer })
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Assesses with the champion.
+fn assess_again(mut client: AssessmentServiceClient<Channel>, customer: String) -> BoxedCall {
+    Box::pin(async move { client.assess_customer(assess(&customer)).await.map(|_| ()) })
+}
+
+/// One gRPC call of a phase, its response dropped.
+type BoxedCall =
+    std::pin::Pin<Box<dyn Future<Output = Result<(), tonic::Status>> + Send + 'static>>;
+
+fn row(figure: &str, measured: &str, baseline: &str, ratio: &str, target: &str, met: Option<bool>) {
+    let met = match met {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "-",
+    };
+    println!("| {figure} | {measured} | {baseline} | {ratio} | {target} | {met} |");
+}
+
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+/// The server binary this package builds, running as its own process.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    /// Starts the server on `database_url` at a free loopback port, and reads the port from
+    /// its log line.
+    fn start(database_url: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_custgrade"))
+            .env("DATABASE_URL", database_url)
+            .env("CUSTGRADE_LISTEN_ADDR", "127.0.0.1:0")
+            .env("CUSTGRADE_LOG_FORMAT", "json")
+            // The line that names the port, and warnings; no access log.
+            .env("RUST_LOG", "warn,custgrade::startup=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server binary starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("a stdout")).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server logs where it serves")
+                .expect("a log line");
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if let Some(addr) = entry.get("addr").and_then(|a| a.as_str()) {
+                break addr.to_owned();
+            }
+        };
+        // Keep draining the log, so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, addr }
+    }
+
+    /// The server's resident memory now.
+    fn resident(&self) -> u64 {
+        self.status_kib("VmRSS:") * 1024
+    }
+
+    /// The most the server has been resident since it started.
+    fn peak_resident(&self) -> u64 {
+        self.status_kib("VmHWM:") * 1024
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the server's /proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone)]
+struct Clients {
+    health: HealthClient<Channel>,
+    customers: CustomerServiceClient<Channel>,
+    figures: FiguresServiceClient<Channel>,
+    assessments: AssessmentServiceClient<Channel>,
+}
+
+impl Clients {
+    fn new(channel: Channel) -> Self {
+        Self {
+            health: HealthClient::new(channel.clone()),
+            customers: CustomerServiceClient::new(channel.clone()),
+            figures: FiguresServiceClient::new(channel.clone()),
+            assessments: AssessmentServiceClient::new(channel),
+        }
+    }
+}
+
+async fn wait_until_serving(clients: &Clients) {
+    for _ in 0..100 {
+        let status = clients
+            .health
+            .clone()
+            .check(HealthCheckRequest::default())
+            .await;
+        if status.is_ok_and(|response| response.into_inner().status == 1) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server never reported SERVING");
+}
+
+/// Registers, records and assesses the book, 16 customers at a time; returns their names.
+async fn load_book(clients: &Clients) -> Vec<String> {
+    let mut names = Vec::with_capacity(BOOK);
+    for chunk in (0..BOOK).collect::<Vec<_>>().chunks(16) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|index| {
+                let clients = clients.clone();
+                let index = *index;
+                tokio::spawn(async move { register(&clients, index).await })
+            })
+            .collect();
+        for task in tasks {
+            names.push(task.await.expect("the task ran"));
+        }
+    }
+    names
+}
+
+async fn register(clients: &Clients, index: usize) -> String {
+    let customer = clients
+        .customers
+        .clone()
+        .create_customer(CreateCustomerRequest {
+            customer: Some(Customer {
+                external_id: format!("BENCH-{index}"),
+                display_name: format!("Bench customer {index}"),
+                kind: CustomerKind::Existing.into(),
+                industry: "machinery".to_owned(),
+                region: "east-china".to_owned(),
+                ..Customer::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("created")
+        .into_inner();
+    clients
+        .figures
+        .clone()
+        .record_figures(RecordFiguresRequest {
+            parent: customer.name.clone(),
+            figures: Some(figures(index)),
+            supersede: false,
+            request_id: String::new(),
+        })
+        .await
+        .expect("recorded");
+    clients
+        .assessments
+        .clone()
+        .assess_customer(assess(&customer.name))
+        .await
+        .expect("assessed");
+    customer.name
+}
+
+/// A sound customer's figures, its sales varied by `index`.
+fn figures(index: usize) -> Figures {
+    let cny = |units: i64| {
+        Some(Money {
+            currency_code: "CNY".to_owned(),
+            units,
+            nanos: 0,
+        })
+    };
+    Figures {
+        as_of_date: Some(Date {
+            year: 2026,
+            month: 9,
+            day: 30,
+        }),
+        sales_last_12_months: cny(1_000_000 + i64::try_from(index).unwrap() * 3_000),
+        gross_margin_percent: Some(25.0),
+        on_time_payment_rate_percent: Some(96.5),
+        longest_overdue_days: Some(10),
+        cooperation_years: Some(4.0),
+        credit_rating: CreditRating::Aa.into(),
+        revenue_growth_percent: Some(5.0),
+        financial_statements_provided: Some(true),
+        net_assets: cny(10_000_000),
+        annual_revenue: cny(50_000_000),
+        net_profit_margin_percent: Some(5.0),
+        ..Figures::default()
+    }
+}
+
+fn assess(customer: &str) -> AssessCustomerRequest {
+    AssessCustomerRequest {
+        parent: customer.to_owned(),
+        ..AssessCustomerRequest::default()
+    }
+}
+
+/// What a phase measured: calls, failures by gRPC code, latencies in microseconds.
+struct Measured {
+    elapsed: Duration,
+    latency: Histogram<u64>,
+    failures: u64,
+    failure_codes: Vec<tonic::Code>,
+}
+
+impl Measured {
+    fn new() -> Self {
+        Self {
+            elapsed: Duration::ZERO,
+            latency: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap(),
+            failures: 0,
+            failure_codes: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, started: Instant, result: Result<(), tonic::Status>) {
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.latency.saturating_record(micros.max(1));
+        if let Err(status) = result {
+            self.failures += 1;
+            if !self.failure_codes.contains(&status.code()) {
+                self.failure_codes.push(status.code());
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.latency.add(other.latency).unwrap();
+        self.failures += other.failures;
+        for code in other.failure_codes {
+            if !self.failure_codes.contains(&code) {
+                self.failure_codes.push(code);
+            }
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        self.latency.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn p99_ms(&self) -> f64 {
+        self.latency.value_at_quantile(0.99) as f64 / 1_000.0
+    }
+
+    fn describe(&self) -> String {
+        let failures = if self.failures == 0 {
+            "no failure".to_owned()
+        } else {
+            format!("{} failed ({:?})", self.failures, self.failure_codes)
+        };
+        format!(
+            "{:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {failures}",
+            self.rate(),
+            self.latency.value_at_quantile(0.5) as f64 / 1_000.0,
+            self.p99_ms()
+        )
+    }
+}
+
+/// `callers` tasks each calling `call` back to back until `phase` is over.
+async fn closed_loop<F, Fut>(callers: usize, phase: Duration, call: F) -> Measured
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), tonic::Status>> + Send,
+{
+    let started = Instant::now();
+    let deadline = started + phase;
+    let tasks: Vec<_> = (0..callers)
+        .map(|caller| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut measured = Measured::new();
+                let mut index = caller;
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let result = call(index).await;
+                    measured.record(sent, result);
+                    index += callers;
+                }
+                measured
+            })
+        })
+        .collect();
+    collect(tasks, started).await
+}
+
+/// `call` issued at `per_second` calls a second for `phase`, each on its own task, whatever
+/// the latency of the others: an open loop, so a slow server shows as latency, not as a
+/// lower rate.
+async fn paced<F, Fut>(per_second: u32, phase: Duration, call: F) -> Measured
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), tonic::Status>> + Send + 'static,
+{
+    let started = Instant::now();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1) / per_second);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::new();
+    let mut index = 0;
+    while started.elapsed() < phase {
+        ticks.tick().await;
+        let call = call.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut measured = Measured::new();
+            let sent = Instant::now();
+            let result = call(index).await;
+            measured.record(sent, result);
+            measured
+        }));
+        index += 1;
+    }
+    collect(tasks, started).await
+}
+
+async fn collect(tasks: Vec<tokio::task::JoinHandle<Measured>>, started: Instant) -> Measured {
+    let mut total = Measured::new();
+    for task in tasks {
+        total.merge(task.await.expect("the caller ran"));
+    }
+    total.elapsed = started.elapsed();
+    total
+}
