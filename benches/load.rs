@@ -55,7 +55,7 @@ async fn main() {
         "sqlite://{}?mode=rwc",
         dir.path().join("bench.db").display()
     );
-    let mut server = Server::start(&database_url);
+    let server = Server::start(&database_url);
     let channel = Channel::from_shared(format!("http://{}", server.addr))
         .unwrap()
         .connect()
@@ -153,7 +153,6 @@ async fn main() {
         "under 200 MiB",
         Some(loaded_peak < 200 << 20),
     );
-    server.stop();
 }
 
 /// Calls of `call` on the book's customers in turn (the `n`-th call on customer `n`, round
@@ -259,6 +258,13 @@ impl Server {
     fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    /// A benchmark that fails half-way still stops its server.
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -408,8 +414,8 @@ impl Measured {
         }
     }
 
-    fn record(&mut self, started: Instant, result: Result<(), tonic::Status>) {
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    fn record(&mut self, latency: Duration, result: Result<(), tonic::Status>) {
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.latency.saturating_record(micros.max(1));
         if let Err(status) = result {
             self.failures += 1;
@@ -469,7 +475,7 @@ where
                 while Instant::now() < deadline {
                     let sent = Instant::now();
                     let result = call(index).await;
-                    measured.record(sent, result);
+                    measured.record(sent.elapsed(), result);
                     index += callers;
                 }
                 measured
@@ -493,18 +499,23 @@ where
     let mut tasks = Vec::new();
     let mut index = 0;
     while started.elapsed() < phase {
-        ticks.tick().await;
+        // Latency counts from when the call was due, not from when it was sent: a server
+        // that falls behind shows as latency (no coordinated omission).
+        let due = ticks.tick().await.into_std();
         let call = call.clone();
         tasks.push(tokio::spawn(async move {
-            let mut measured = Measured::new();
-            let sent = Instant::now();
             let result = call(index).await;
-            measured.record(sent, result);
-            measured
+            (due.elapsed(), result)
         }));
         index += 1;
     }
-    collect(tasks, started).await
+    let mut total = Measured::new();
+    for task in tasks {
+        let (latency, result) = task.await.expect("the call ran");
+        total.record(latency, result);
+    }
+    total.elapsed = started.elapsed();
+    total
 }
 
 async fn collect(tasks: Vec<tokio::task::JoinHandle<Measured>>, started: Instant) -> Measured {

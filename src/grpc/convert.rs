@@ -27,8 +27,6 @@ pub fn timestamp_from_proto(time: &prost_types::Timestamp) -> Result<DateTime<Ut
         .ok_or_else(|| InvalidValue::new("must be a valid timestamp between years 1 and 9999"))
 }
 
-/// A decimal as the contract writes scores, points, weights and shares: exactly two
-/// decimals (`"82.00"`, `"33.33"`).
 /// A window of time `[start, end)`; an unset end is open.
 pub type TimeWindow = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
@@ -49,6 +47,8 @@ pub fn time_window(
     start.zip(end)
 }
 
+/// A decimal as the contract writes scores, points, weights and shares: exactly two
+/// decimals (`"82.00"`, `"33.33"`).
 pub fn two_decimals(number: Decimal) -> String {
     format!("{number:.2}")
 }

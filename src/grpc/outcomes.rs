@@ -123,21 +123,20 @@ impl OutcomeService for OutcomeApi {
             show_deleted: true,
             ..CustomerFilter::default()
         };
-        let graded = self
-            .store
-            .graded_in(Some(&version), &every_customer, &period)
-            .await?;
         let outcomes = self.store.outcome_dates(kind, min_days_late).await?;
-        let observations: Vec<Observation> = graded
-            .into_iter()
-            .map(|one| Observation {
-                outcome: outcomes
-                    .get(&one.customer)
-                    .is_some_and(|dates| followed(one.graded_on, horizon, dates)),
-                score: one.score,
-                grade: one.grade,
+        // The AUC and KS need every observation at once.
+        let mut observations: Vec<Observation> = Vec::new();
+        self.store
+            .visit_graded_in(Some(&version), &every_customer, &period, |one| {
+                observations.push(Observation {
+                    outcome: outcomes
+                        .get(&one.customer)
+                        .is_some_and(|dates| followed(one.graded_on, horizon, dates)),
+                    score: one.score,
+                    grade: one.grade,
+                });
             })
-            .collect();
+            .await?;
         Ok(Response::new(report_to_proto(&accuracy(&observations))))
     }
 }

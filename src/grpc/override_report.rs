@@ -16,7 +16,7 @@ use crate::{
         override_report::{DirectionCounts, OverrideReport, OverrideTally},
     },
     proto::custgrade::v1 as pb,
-    storage::{Store, grades::GradeFilter},
+    storage::{Store, customers::CustomerFilter, grades::GradeFilter},
 };
 
 /// Adds up the report the request asks for.
@@ -57,6 +57,13 @@ pub(super) async fn override_report(
 
     let now = Utc::now();
     let end = end.unwrap_or(now);
+    let from = start.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    if from >= end {
+        return Err(invalid_argument(
+            "start_time",
+            "must be before end_time, or before now when end_time is unset",
+        ));
+    }
     let outcomes = match judged {
         Some(((kind, late), horizon)) => Some((store.outcome_dates(kind, late).await?, horizon)),
         None => None,
@@ -69,9 +76,15 @@ pub(super) async fn override_report(
                 .is_some_and(|dates| followed(day, *horizon, dates))
         })
     };
+    // What happened in the period counts for customers deleted since: a deletion does not
+    // undo an override or a grading. The share overridden now is of the book now.
+    let then = CustomerFilter {
+        show_deleted: true,
+        ..customers.clone()
+    };
     let mut tally = OverrideTally::at(now);
     store
-        .visit_overrides(&customers, start, end, |set| {
+        .visit_overrides(&then, start, end, |set| {
             tally.add_override(
                 &set,
                 outcome_after(set.customer, set.create_time.date_naive()),
@@ -79,18 +92,19 @@ pub(super) async fn override_report(
         })
         .await?;
     let book = GradeFilter {
-        customers: customers.clone(),
+        customers,
         ..GradeFilter::default()
     };
     store
         .visit_grades(&book, |grade| tally.add_current(&grade))
         .await?;
     if outcomes.is_some() {
-        let period = start.unwrap_or(DateTime::<Utc>::UNIX_EPOCH)..end;
-        for graded in store.graded_in(None, &customers, &period).await? {
-            let outcome = outcome_after(graded.customer, graded.graded_on).unwrap_or_default();
-            tally.add_grading(graded.customer, &graded.grade, outcome);
-        }
+        store
+            .visit_graded_in(None, &then, &(from..end), |graded| {
+                let outcome = outcome_after(graded.customer, graded.graded_on).unwrap_or_default();
+                tally.add_grading(graded.customer, &graded.grade, outcome);
+            })
+            .await?;
     }
     Ok(report_to_proto(tally.finish(outcomes.is_some())))
 }

@@ -15,7 +15,7 @@ use sea_orm::{
 use super::{
     StorageError, Store,
     customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
-    entities::{assessment, customer_grade, figures, grade_override},
+    entities::{assessment, customer, customer_grade, figures, grade_override},
     now, overrides,
 };
 use crate::domain::{
@@ -117,6 +117,7 @@ impl Store {
             .filter(assessment::Column::AssessTime.lt(second))
             .order_by_asc(assessment::Column::CustomerId)
             .order_by_asc(assessment::Column::AssessTime)
+            .order_by_asc(assessment::Column::Id)
             .into_tuple::<(String, DateTime<Utc>, String)>()
             .stream(db)
             .await?;
@@ -160,6 +161,7 @@ impl Store {
     ) -> Result<(), StorageError> {
         use assessment::Column as A;
         let db = self.reader()?;
+        let customers = &in_book_at(customers, at);
         let overrides = overrides_applying_at(db, customers, at).await?;
         let newer = Alias::new("newer");
         let ours = |column: A| Expr::col((assessment::Entity, column));
@@ -185,7 +187,7 @@ impl Store {
             .column(figures::Column::Inputs)
             .join(JoinType::InnerJoin, assessment::Relation::Customer.def())
             .join(JoinType::InnerJoin, assessment::Relation::Figures.def())
-            .filter(filter_condition(customers))
+            .filter(customers.clone())
             .filter(A::AssessTime.lt(at))
             .filter(Expr::exists(newer_before_at).not())
             .order_by_asc(A::CustomerId)
@@ -208,11 +210,28 @@ impl Store {
     }
 }
 
+/// The customers under `filter` that were in the book at `at`: not deleted by then. Their
+/// kind, industry, region and labels are today's.
+fn in_book_at(filter: &CustomerFilter, at: DateTime<Utc>) -> Condition {
+    let everyone = CustomerFilter {
+        show_deleted: true,
+        ..filter.clone()
+    };
+    let deleted_after = Condition::any()
+        .add(customer::Column::DeleteTime.is_null())
+        .add(customer::Column::DeleteTime.gt(at));
+    let mut condition = filter_condition(&everyone);
+    if !filter.show_deleted {
+        condition = condition.add(deleted_after);
+    }
+    condition
+}
+
 /// The grade of the override that applied to each customer under `customers` at `at`: set
-/// by then, not expired or revoked by then; the newest when several did.
+/// before then, not expired or revoked by then; the newest when several did.
 async fn overrides_applying_at(
     db: &impl ConnectionTrait,
-    customers: &CustomerFilter,
+    customers: &Condition,
     at: DateTime<Utc>,
 ) -> Result<BTreeMap<String, String>, StorageError> {
     use grade_override::Column as O;
@@ -223,8 +242,8 @@ async fn overrides_applying_at(
             JoinType::InnerJoin,
             grade_override::Relation::Customer.def(),
         )
-        .filter(filter_condition(customers))
-        .filter(O::CreateTime.lte(at))
+        .filter(customers.clone())
+        .filter(O::CreateTime.lt(at))
         .filter(O::ExpireTime.gt(at))
         .filter(
             Condition::any()
@@ -278,21 +297,38 @@ fn filtered(
         query = query.filter(customer_grade::Column::ValidUntil.lt(before));
     }
     if filter.figures_changed {
-        // A probe of idx_figures_customer_date_revision per customer.
-        let recorded_since = Query::select()
-            .expr(Expr::val(1))
-            .from(figures::Entity)
-            .and_where(
-                Expr::col((figures::Entity, figures::Column::CustomerId))
-                    .equals((customer_grade::Entity, customer_grade::Column::CustomerId)),
-            )
-            .and_where(
-                Expr::col((figures::Entity, figures::Column::RecordTime)).gt(Expr::col((
-                    customer_grade::Entity,
-                    customer_grade::Column::AssessTime,
-                ))),
-            )
-            .to_owned();
+        // A newer snapshot than the one graded, or a new revision of its date: a probe of
+        // idx_figures_customer_date_revision per customer.
+        let graded = |column: customer_grade::Column| Expr::col((customer_grade::Entity, column));
+        let theirs = |column: figures::Column| Expr::col((figures::Entity, column));
+        let recorded_since =
+            Query::select()
+                .expr(Expr::val(1))
+                .from(figures::Entity)
+                .and_where(
+                    theirs(figures::Column::CustomerId)
+                        .equals((customer_grade::Entity, customer_grade::Column::CustomerId)),
+                )
+                .and_where(theirs(figures::Column::Superseded).eq(false))
+                .cond_where(
+                    Condition::any()
+                        .add(
+                            theirs(figures::Column::AsOfDate)
+                                .gt(graded(customer_grade::Column::AsOfDate)),
+                        )
+                        .add(
+                            Condition::all()
+                                .add(theirs(figures::Column::AsOfDate).equals((
+                                    customer_grade::Entity,
+                                    customer_grade::Column::AsOfDate,
+                                )))
+                                .add(
+                                    theirs(figures::Column::RecordTime)
+                                        .gt(graded(customer_grade::Column::AssessTime)),
+                                ),
+                        ),
+                )
+                .to_owned();
         query = query.filter(Expr::exists(recorded_since));
     }
     query

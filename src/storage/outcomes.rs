@@ -128,15 +128,15 @@ impl Store {
         Page::from_overfetch(rows, limit).try_map(to_domain)
     }
 
-    /// The customers under `customers` graded in `period` (with `version`, or with any), each
-    /// with its first grading of the period, in customer order.
-    pub async fn graded_in(
+    /// Calls `visit` with each customer under `customers` graded in `period` (with
+    /// `version`, or with any) and its first grading of the period, in customer order.
+    pub async fn visit_graded_in(
         &self,
         version: Option<&VersionKey>,
         customers: &CustomerFilter,
         period: &Range<DateTime<Utc>>,
-    ) -> Result<Vec<Graded>, StorageError> {
-        let mut graded: Vec<Graded> = Vec::new();
+        mut visit: impl FnMut(Graded),
+    ) -> Result<(), StorageError> {
         self.visit_one_per_customer(
             Population {
                 version,
@@ -151,7 +151,7 @@ impl Store {
             ],
             |row: &(String, DateTime<Utc>, String, String)| row.0.as_str(),
             |(customer, time, score, grade)| {
-                graded.push(Graded {
+                visit(Graded {
                     customer: parse_id(&customer)?,
                     graded_on: time.date_naive(),
                     score: score
@@ -162,8 +162,7 @@ impl Store {
                 Ok(())
             },
         )
-        .await?;
-        Ok(graded)
+        .await
     }
 
     /// The dates of every outcome of `kind` (late payments at least `min_days_late` late), by

@@ -474,6 +474,16 @@ async fn the_override_report_counts_directions_and_judges_them_by_outcomes(app: 
     .await
     .unwrap_err();
     assert_eq!(bad_request_fields(&status), fields(&["horizon_months"]));
+    let status = try_report(
+        &app,
+        GetOverrideReportRequest {
+            start_time: in_seconds(3600),
+            ..GetOverrideReportRequest::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad_request_fields(&status), fields(&["start_time"]));
 }
 
 on_every_backend!(

@@ -10,9 +10,10 @@ use chrono::Datelike;
 
 use custgrade::proto::{
     custgrade::v1::{
-        CreditRating, Figures, GetGradeDistributionRequest, GetGradeMigrationRequest,
-        GetParetoReportRequest, GradeDistribution, GradeOverride, ListCustomerGradesRequest,
-        OverrideGradeRequest, PortfolioFilter, RevokeGradeOverrideRequest,
+        CreditRating, DeleteCustomerRequest, Figures, GetGradeDistributionRequest,
+        GetGradeMigrationRequest, GetParetoReportRequest, GradeDistribution, GradeOverride,
+        ListCustomerGradesRequest, OverrideGradeRequest, PortfolioFilter,
+        RevokeGradeOverrideRequest,
     },
     google::r#type::Money,
 };
@@ -725,6 +726,17 @@ async fn a_past_distribution_is_the_book_as_it_stood(app: TestApp) {
         ],
         "revoked since"
     );
+    // A customer deleted since was in the book then.
+    app.customers
+        .clone()
+        .delete_customer(DeleteCustomerRequest {
+            name: names[2].clone(),
+            etag: String::new(),
+        })
+        .await
+        .expect("deleted");
+    let then = distribution_at(&app, book.clone(), all_b).await.unwrap();
+    assert_eq!(per_grade(&then), [("B".to_owned(), 3, 9_000_000)]);
     let before_anything = prost_types::Timestamp {
         seconds: 0,
         nanos: 0,
@@ -803,6 +815,12 @@ async fn grades_due_for_regrading_are_listed(app: TestApp) {
         figures_changed: true,
         ..in_industry(&industry)
     };
+    // Figures dated before the graded snapshot do not make a grade stale.
+    let older = Figures {
+        as_of_date: Some(date(2026, 6, 30)),
+        ..sound_figures()
+    };
+    record(&app, &names[1], older, false).await;
     assert_eq!(listed(changed.clone()).await, [names[2].clone()]);
     assess(&app, &names[2]).await;
     assert!(listed(changed).await.is_empty(), "graded on them since");
