@@ -2,6 +2,8 @@
 //! payment more than some days late, churn), as dated facts; and which graded customers an
 //! outcome followed within a horizon, the label the accuracy figures are computed on.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -100,6 +102,22 @@ pub fn followed(graded: NaiveDate, horizon_months: u32, dates: &[NaiveDate]) -> 
         .checked_add_months(Months::new(horizon_months))
         .unwrap_or(NaiveDate::MAX);
     dates.iter().any(|date| *date > graded && *date <= until)
+}
+
+/// The dates of every outcome of one kind, by customer.
+pub type OutcomeDates = BTreeMap<CustomerId, Vec<NaiveDate>>;
+
+/// Whether one of `customer`'s outcomes in `dates` followed its grading (or override) on
+/// `graded` within `horizon_months`.
+pub fn followed_for(
+    dates: &OutcomeDates,
+    customer: CustomerId,
+    graded: NaiveDate,
+    horizon_months: u32,
+) -> bool {
+    dates
+        .get(&customer)
+        .is_some_and(|dates| followed(graded, horizon_months, dates))
 }
 
 #[cfg(test)]

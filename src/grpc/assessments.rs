@@ -158,12 +158,9 @@ impl AssessmentService for AssessmentApi {
             .store
             .list_assessments(customer, &filter_values, after, limit)
             .await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => {
-                pagination::encode_pair(last.assess_time.timestamp_micros(), last.id, &filter)
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::next_page_token(&page.items, page.has_more, |last| {
+            pagination::encode_pair(last.assess_time.timestamp_micros(), last.id, &filter)
+        });
         Ok(Response::new(pb::ListAssessmentsResponse {
             assessments: page
                 .items
@@ -257,14 +254,13 @@ impl AssessmentService for AssessmentApi {
             return Err(invalid_argument("parent", "is invalid"));
         };
         let page = self.store.list_overrides(customer, after, limit).await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => pagination::encode_pair(
+        let next_page_token = pagination::next_page_token(&page.items, page.has_more, |last| {
+            pagination::encode_pair(
                 last.create_time.timestamp_micros(),
                 last.id,
                 &request.parent,
-            ),
-            _ => String::new(),
-        };
+            )
+        });
         let now = Utc::now();
         Ok(Response::new(pb::ListGradeOverridesResponse {
             grade_overrides: page

@@ -109,12 +109,9 @@ impl CustomerService for CustomerApi {
             return Err(invalid_argument("page_token", "is invalid"));
         };
         let page = self.store.list_customers(&filter, after, limit).await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => {
-                pagination::encode(&last.id.to_string(), &FilterKey(&filter))
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::next_page_token(&page.items, page.has_more, |last| {
+            pagination::encode(&last.id.to_string(), &FilterKey(&filter))
+        });
         Ok(Response::new(pb::ListCustomersResponse {
             customers: page.items.iter().map(customer_to_proto).collect(),
             next_page_token,

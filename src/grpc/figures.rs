@@ -103,12 +103,9 @@ impl FiguresService for FiguresApi {
             .store
             .list_figures(customer, request.show_superseded, after, limit)
             .await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => {
-                pagination::encode_pair(last.snapshot.as_of, last.revision, &filter)
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::next_page_token(&page.items, page.has_more, |last| {
+            pagination::encode_pair(last.snapshot.as_of, last.revision, &filter)
+        });
         Ok(Response::new(pb::ListFiguresResponse {
             figures: page.items.iter().map(figures_to_proto).collect(),
             next_page_token,

@@ -97,12 +97,9 @@ impl ScoringModelService for ScoringModelApi {
             return Err(invalid_argument("parent", "is invalid"));
         };
         let page = self.store.list_model_versions(&model, after, limit).await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => {
-                pagination::encode(&last.key.version.to_string(), &request.parent)
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::next_page_token(&page.items, page.has_more, |last| {
+            pagination::encode(&last.key.version.to_string(), &request.parent)
+        });
         Ok(Response::new(pb::ListModelVersionsResponse {
             model_versions: page
                 .items

@@ -18,7 +18,7 @@ use crate::{
     domain::{
         InvalidValue,
         accuracy::{AccuracyReport, GradeRate, Observation, accuracy},
-        outcome::{Outcome, OutcomeId, OutcomeKind, RecordedOutcome, followed},
+        outcome::{Outcome, OutcomeId, OutcomeKind, RecordedOutcome, followed_for},
     },
     proto::{
         custgrade::v1::{self as pb, outcome_service_server::OutcomeService},
@@ -82,12 +82,9 @@ impl OutcomeService for OutcomeApi {
             return Err(invalid_argument("parent", "is invalid"));
         };
         let page = self.store.list_outcomes(customer, after, limit).await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => {
-                pagination::encode_pair(last.outcome.occur_date, last.id, &request.parent)
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::next_page_token(&page.items, page.has_more, |last| {
+            pagination::encode_pair(last.outcome.occur_date, last.id, &request.parent)
+        });
         Ok(Response::new(pb::ListOutcomesResponse {
             outcomes: page.items.iter().map(outcome_to_proto).collect(),
             next_page_token,
@@ -129,9 +126,7 @@ impl OutcomeService for OutcomeApi {
         self.store
             .visit_graded_in(Some(&version), &every_customer, &period, |one| {
                 observations.push(Observation {
-                    outcome: outcomes
-                        .get(&one.customer)
-                        .is_some_and(|dates| followed(one.graded_on, horizon, dates)),
+                    outcome: followed_for(&outcomes, one.customer, one.graded_on, horizon),
                     score: one.score,
                     grade: one.grade,
                 });

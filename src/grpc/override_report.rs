@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     domain::{
-        outcome::followed,
+        outcome::followed_for,
         override_report::{DirectionCounts, OverrideReport, OverrideTally},
     },
     proto::custgrade::v1 as pb,
@@ -70,11 +70,9 @@ pub(super) async fn override_report(
     };
     // Whether the outcome followed a customer's grading or override on `day`.
     let outcome_after = |customer, day: NaiveDate| {
-        outcomes.as_ref().map(|(dates, horizon)| {
-            dates
-                .get(&customer)
-                .is_some_and(|dates| followed(day, *horizon, dates))
-        })
+        outcomes
+            .as_ref()
+            .map(|(dates, horizon)| followed_for(dates, customer, day, *horizon))
     };
     // What happened in the period counts for customers deleted since: a deletion does not
     // undo an override or a grading. The share overridden now is of the book now.

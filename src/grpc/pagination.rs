@@ -36,6 +36,19 @@ struct Token {
     filter: String,
 }
 
+/// The token of the page after one ending with `items`: the last item's cursor, written by
+/// `encode`, when more follow; empty on the last page.
+pub fn next_page_token<T>(
+    items: &[T],
+    has_more: bool,
+    encode: impl FnOnce(&T) -> String,
+) -> String {
+    match items.last() {
+        Some(last) if has_more => encode(last),
+        _ => String::new(),
+    }
+}
+
 /// The token that continues a list after `cursor` under `filter`.
 pub fn encode(cursor: &str, filter: &impl Serialize) -> String {
     let token = Token {

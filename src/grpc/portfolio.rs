@@ -57,12 +57,9 @@ impl PortfolioService for PortfolioApi {
         };
         let now = Utc::now();
         let page = self.store.list_grades(&filter, after, limit).await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => {
-                pagination::encode(&last.customer.to_string(), &fingerprint)
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::next_page_token(&page.items, page.has_more, |last| {
+            pagination::encode(&last.customer.to_string(), &fingerprint)
+        });
         Ok(Response::new(pb::ListCustomerGradesResponse {
             customer_grades: page
                 .items
@@ -166,12 +163,7 @@ impl PortfolioService for PortfolioApi {
                 }
             })
             .await?;
-        let movers_truncated = movers.len() > MAX_MOVERS;
-        movers.truncate(MAX_MOVERS);
-        let mut response = migration_to_proto(&migration);
-        response.movers = movers;
-        response.movers_truncated = movers_truncated;
-        Ok(Response::new(response))
+        Ok(Response::new(migration_to_proto(&migration, movers)))
     }
 
     async fn get_override_report(
@@ -196,16 +188,22 @@ impl PortfolioService for PortfolioApi {
 /// The most movers a migration lists.
 const MAX_MOVERS: usize = 1000;
 
-/// The matrix and counts of a migration; the movers are listed by the caller.
-fn migration_to_proto(migration: &Migration) -> pb::GradeMigration {
+/// The matrix and counts of a migration, with the movers the caller kept (at most one more
+/// than are listed, to tell whether the list was cut).
+fn migration_to_proto(
+    migration: &Migration,
+    mut movers: Vec<pb::GradeMover>,
+) -> pb::GradeMigration {
+    let movers_truncated = movers.len() > MAX_MOVERS;
+    movers.truncate(MAX_MOVERS);
     pb::GradeMigration {
         cells: migration_cells(migration),
         upgraded_count: count_to_proto(migration.upgraded),
         downgraded_count: count_to_proto(migration.downgraded),
         unchanged_count: count_to_proto(migration.unchanged),
         newly_graded_count: count_to_proto(migration.newly_graded),
-        movers: Vec::new(),
-        movers_truncated: false,
+        movers,
+        movers_truncated,
     }
 }
 
@@ -297,15 +295,15 @@ pub(super) fn customers_only(
             violations.add(field, format!("does not apply to {what}; leave it empty"));
         }
     }
-    grade_filter(raw, violations).map(|filter| filter.customers)
+    customers_of(raw, violations)
 }
 
-/// Reads a portfolio filter; violations are named `filter.{field}`.
-fn grade_filter(
+/// The customer's own fields of a portfolio filter: kind, industry, region and label.
+fn customers_of(
     raw: &pb::PortfolioFilter,
     violations: &mut FieldViolations,
-) -> Option<GradeFilter> {
-    let customers = customer_filter(
+) -> Option<CustomerFilter> {
+    customer_filter(
         CustomerFilterFields {
             kind: raw.kind,
             industry: &raw.industry,
@@ -315,7 +313,15 @@ fn grade_filter(
         },
         "filter.",
         violations,
-    );
+    )
+}
+
+/// Reads a portfolio filter; violations are named `filter.{field}`.
+fn grade_filter(
+    raw: &pb::PortfolioFilter,
+    violations: &mut FieldViolations,
+) -> Option<GradeFilter> {
+    let customers = customers_of(raw, violations);
     let model_version = violations.check_optional(
         "filter.model_version",
         Some(raw.model_version.as_str()).filter(|name| !name.is_empty()),

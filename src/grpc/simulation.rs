@@ -66,12 +66,9 @@ pub(super) async fn simulate(
     let report = simulation
         .finish(currency.as_deref())
         .map_err(|refusal| Status::failed_precondition(refusal.0))?;
-    let next_page_token = match report.changes.last() {
-        Some(last) if report.has_more => {
-            pagination::encode(&last.customer.to_string(), &fingerprint)
-        }
-        _ => String::new(),
-    };
+    let next_page_token = pagination::next_page_token(&report.changes, report.has_more, |last| {
+        pagination::encode(&last.customer.to_string(), &fingerprint)
+    });
     Ok(simulation_to_proto(&report, selected, next_page_token))
 }
 

@@ -2,7 +2,7 @@
 //! reading a customer's outcomes, and the two reads a validation report joins: the graded
 //! customers of a period and the outcomes of a kind.
 
-use std::{collections::BTreeMap, ops::Range};
+use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
@@ -23,7 +23,7 @@ use super::{
 use crate::domain::{
     customer::CustomerId,
     grading::VersionKey,
-    outcome::{Outcome, OutcomeId, OutcomeKind, RecordedOutcome},
+    outcome::{Outcome, OutcomeDates, OutcomeId, OutcomeKind, RecordedOutcome},
 };
 
 /// Where a page of outcomes continues: after this date and id (newest first).
@@ -171,7 +171,7 @@ impl Store {
         &self,
         kind: OutcomeKind,
         min_days_late: u32,
-    ) -> Result<BTreeMap<CustomerId, Vec<NaiveDate>>, StorageError> {
+    ) -> Result<OutcomeDates, StorageError> {
         let db = self.reader()?;
         let mut query = outcome::Entity::find()
             .select_only()
@@ -183,7 +183,7 @@ impl Store {
             );
         }
         let mut rows = query.into_tuple::<(String, NaiveDate)>().stream(db).await?;
-        let mut dates: BTreeMap<CustomerId, Vec<NaiveDate>> = BTreeMap::new();
+        let mut dates = OutcomeDates::new();
         while let Some((customer, date)) = rows.try_next().await? {
             dates.entry(parse_id(&customer)?).or_default().push(date);
         }
