@@ -16,6 +16,7 @@ const CONTRACT: &[&str] = &[
     "proto/custgrade/v1/model.proto",
     "proto/custgrade/v1/outcome.proto",
     "proto/custgrade/v1/portfolio.proto",
+    "proto/google/longrunning/operations.proto",
     "proto/google/rpc/error_details.proto",
 ];
 
@@ -32,6 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
 
     tonic_prost_build::configure()
+        // google.rpc.Status (an operation's error) is the one tonic-types already generates.
+        .extern_path(".google.rpc", "::tonic_types::pb")
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod grpc;
 pub mod model_file;
 pub mod proto;
+pub mod regrade;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

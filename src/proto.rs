@@ -14,6 +14,9 @@ pub mod google {
     pub mod api {
         tonic::include_proto!("google.api");
     }
+    pub mod longrunning {
+        tonic::include_proto!("google.longrunning");
+    }
     pub mod r#type {
         tonic::include_proto!("google.r#type");
     }

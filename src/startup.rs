@@ -15,8 +15,8 @@ use crate::{
     domain::scoring::{DocumentError, ScoringModel, default_models},
     grpc::{
         access_log::AccessLogLayer, assessments::AssessmentApi, auth::AuthLayer,
-        customers::CustomerApi, figures::FiguresApi, models::ScoringModelApi, outcomes::OutcomeApi,
-        portfolio::PortfolioApi,
+        customers::CustomerApi, figures::FiguresApi, models::ScoringModelApi,
+        operations::OperationsApi, outcomes::OutcomeApi, portfolio::PortfolioApi,
     },
     proto::{
         FILE_DESCRIPTOR_SET,
@@ -28,7 +28,9 @@ use crate::{
             portfolio_service_server::PortfolioServiceServer,
             scoring_model_service_server::ScoringModelServiceServer,
         },
+        google::longrunning::operations_server::OperationsServer,
     },
+    regrade::Regrader,
     storage::{StorageError, Store},
 };
 
@@ -41,6 +43,7 @@ const SERVICES: &[&str] = &[
     <ScoringModelServiceServer<ScoringModelApi> as NamedService>::NAME,
     <PortfolioServiceServer<PortfolioApi> as NamedService>::NAME,
     <OutcomeServiceServer<OutcomeApi> as NamedService>::NAME,
+    <OperationsServer<OperationsApi> as NamedService>::NAME,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +106,10 @@ impl Application {
             self.settings.health_check_interval,
         ));
 
+        // Runs re-grades started here, and takes over those nobody holds.
+        let regrader = Regrader::new(self.store.clone());
+        regrader.watch_orphans();
+
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
 
@@ -134,6 +141,10 @@ impl Application {
             )))
             .add_service(PortfolioServiceServer::new(PortfolioApi::new(
                 self.store.clone(),
+                regrader.clone(),
+            )))
+            .add_service(OperationsServer::new(OperationsApi::new(
+                self.store.clone(),
             )))
             .add_service(OutcomeServiceServer::new(OutcomeApi::new(
                 self.store.clone(),
@@ -151,6 +162,7 @@ impl Application {
         tokio::select! {
             result = &mut server => {
                 monitor.abort();
+                regrader.shutdown(self.settings.shutdown_timeout).await;
                 return result.map_err(StartupError::from);
             }
             () = shutdown => {}
@@ -172,6 +184,8 @@ impl Application {
                 Ok(())
             }
         };
+        // Re-grades stop at a batch boundary and are released for the next server.
+        regrader.shutdown(self.settings.shutdown_timeout).await;
         self.store.close().await;
         tracing::info!("stopped");
         result

@@ -3,7 +3,7 @@
 use std::{collections::BTreeMap, str::FromStr};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     id::server_id,
@@ -18,7 +18,7 @@ server_id!(
 );
 
 /// The population a customer belongs to; each is graded by its own scoring model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CustomerKind {
     /// Already trades with the company: graded on value delivered and behaviour observed.

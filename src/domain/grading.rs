@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     InvalidValue, Refusal,
@@ -19,7 +19,7 @@ use super::{
 };
 
 /// Which version of which model: `existing-customers` version 3.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct VersionKey {
     /// The model id, the `{model}` of `models/{model}`.
     pub model: String,

@@ -10,6 +10,7 @@ pub mod invalid;
 pub mod outcome;
 pub mod override_report;
 pub mod portfolio;
+pub mod regrade;
 pub mod scoring;
 pub mod simulation;
 pub mod stability;

@@ -246,7 +246,7 @@ fn kind_from_proto(raw: i32) -> Result<CustomerKind, InvalidValue> {
     }
 }
 
-fn kind_to_proto(kind: CustomerKind) -> pb::CustomerKind {
+pub(super) fn kind_to_proto(kind: CustomerKind) -> pb::CustomerKind {
     match kind {
         CustomerKind::Existing => pb::CustomerKind::Existing,
         CustomerKind::Prospect => pb::CustomerKind::Prospect,

@@ -1,5 +1,6 @@
 //! Resource names (`customers/{customer}`, `customers/{customer}/figures/{date}`,
-//! `customers/{customer}/assessments/{assessment}`, `models/{model}/versions/{version}`) and
+//! `customers/{customer}/assessments/{assessment}`, `models/{model}/versions/{version}`,
+//! `operations/{operation}`) and
 //! etags: the identifiers a caller sees, parsed and printed in one place.
 
 use chrono::NaiveDate;
@@ -8,6 +9,7 @@ use crate::domain::{
     InvalidValue,
     customer::{CustomerId, CustomerKind},
     grading::{AssessmentId, OverrideId, VersionKey, validate_model_id},
+    regrade::OperationId,
 };
 
 const CUSTOMERS: &str = "customers/";
@@ -100,6 +102,21 @@ pub fn parse_override_name(name: &str) -> Result<(CustomerId, OverrideId), Inval
             ))
         })?;
     Ok((CustomerId::parse(customer)?, OverrideId::parse(id)?))
+}
+
+const OPERATIONS: &str = "operations/";
+
+pub fn operation_name(id: OperationId) -> String {
+    format!("{OPERATIONS}{id}")
+}
+
+pub fn parse_operation_name(name: &str) -> Result<OperationId, InvalidValue> {
+    let Some(id) = name.strip_prefix(OPERATIONS) else {
+        return Err(InvalidValue::new(format!(
+            "must be an operation name of the form operations/{{operation}}, got {name:?}"
+        )));
+    };
+    OperationId::parse(id)
 }
 
 pub fn model_version_name(key: &VersionKey) -> String {

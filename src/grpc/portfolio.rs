@@ -13,6 +13,7 @@ use super::{
     names::{customer_name, parse_model_version_name},
     override_report::override_report,
     pagination,
+    regrade::regrade_portfolio,
     status::{FieldViolations, invalid_argument},
 };
 use crate::{
@@ -21,17 +22,22 @@ use crate::{
         figures::validate_currency,
         portfolio::{AbcClass, Distribution, Migration, ParetoReport, ParetoTally, Tally},
     },
-    proto::custgrade::v1::{self as pb, portfolio_service_server::PortfolioService},
+    proto::{
+        custgrade::v1::{self as pb, portfolio_service_server::PortfolioService},
+        google::longrunning::Operation,
+    },
+    regrade::Regrader,
     storage::{Store, customers::CustomerFilter, grades::GradeFilter},
 };
 
 pub struct PortfolioApi {
     store: Store,
+    regrader: Regrader,
 }
 
 impl PortfolioApi {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, regrader: Regrader) -> Self {
+        Self { store, regrader }
     }
 }
 
@@ -183,6 +189,13 @@ impl PortfolioService for PortfolioApi {
             .await
             .map(Response::new)
     }
+
+    async fn regrade_portfolio(
+        &self,
+        request: Request<pb::RegradePortfolioRequest>,
+    ) -> Result<Response<Operation>, Status> {
+        regrade_portfolio(&self.store, &self.regrader, request.into_inner()).await
+    }
 }
 
 /// The most movers a migration lists.
@@ -317,7 +330,7 @@ fn customers_of(
 }
 
 /// Reads a portfolio filter; violations are named `filter.{field}`.
-fn grade_filter(
+pub(super) fn grade_filter(
     raw: &pb::PortfolioFilter,
     violations: &mut FieldViolations,
 ) -> Option<GradeFilter> {

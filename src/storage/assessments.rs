@@ -21,8 +21,9 @@ use super::{
 };
 use crate::domain::{
     customer::CustomerId,
-    figures::FiguresSnapshot,
+    figures::{FiguresSnapshot, RecordedFigures},
     grading::{AssessmentId, CurrentGrade, RecordedAssessment, SnapshotRef, VersionKey},
+    regrade::OperationId,
     scoring::{Assessment, ScoringModel},
 };
 
@@ -118,40 +119,18 @@ impl Store {
         };
         let figures_id = figures_row.id;
         let recorded_figures = figures_repo::to_domain(figures_row)?;
-        let assessment = grade(&version.definition, &recorded_figures.snapshot);
-        let record = RecordedAssessment {
-            id: AssessmentId::generate(),
-            customer: target.customer,
-            snapshot: SnapshotRef {
-                as_of: recorded_figures.snapshot.as_of,
-                revision: recorded_figures.revision,
-                currency: recorded_figures.snapshot.currency.clone(),
-            },
-            model_version: version.key,
-            assess_time: now(),
-            assessment,
-        };
-        let document = serde_json::to_string(&record.assessment)
-            .map_err(|error| StorageError::Corrupt(format!("assessment: {error}")))?;
-        assessment::ActiveModel {
-            id: Set(record.id.to_string()),
-            customer_id: Set(record.customer.to_string()),
-            figures_id: Set(figures_id),
-            figures_revision: Set(record.snapshot.revision),
-            model_version_id: Set(version_id),
-            assess_time: Set(record.assess_time),
-            as_of_date: Set(record.snapshot.as_of),
-            valid_until: Set(record.assessment.valid_until),
-            currency: Set(record.snapshot.currency.clone()),
-            total_score: Set(record.assessment.total_score.to_string()),
-            grade: Set(record.assessment.grade.clone()),
-            document: Set(document),
-        }
-        .insert(&txn)
-        .await?;
-        grades::save(
+        let record = graded(&recorded_figures, version.key, now(), |snapshot| {
+            grade(&version.definition, snapshot)
+        });
+        row(&record, figures_id, version_id, None)?
+            .insert(&txn)
+            .await?;
+        grades::save_all(
             &txn,
-            &CurrentGrade::of(&record, &recorded_figures.snapshot.figures),
+            &[CurrentGrade::of(
+                &record,
+                &recorded_figures.snapshot.figures,
+            )],
         )
         .await?;
         if let Some(key) = key {
@@ -206,6 +185,54 @@ impl Store {
             .await?;
         Page::from_overfetch(rows, limit).try_map(to_domain)
     }
+}
+
+/// The record of grading `figures` with `version` at `assess_time`.
+pub(super) fn graded(
+    figures: &RecordedFigures,
+    version: VersionKey,
+    assess_time: DateTime<Utc>,
+    grade: impl FnOnce(&FiguresSnapshot) -> Assessment,
+) -> RecordedAssessment {
+    RecordedAssessment {
+        id: AssessmentId::generate(),
+        customer: figures.customer,
+        snapshot: SnapshotRef {
+            as_of: figures.snapshot.as_of,
+            revision: figures.revision,
+            currency: figures.snapshot.currency.clone(),
+        },
+        model_version: version,
+        assess_time,
+        assessment: grade(&figures.snapshot),
+    }
+}
+
+/// The row that stores `record`: the figures row and version row it graded, and the
+/// re-grade operation that made it, if any.
+pub(super) fn row(
+    record: &RecordedAssessment,
+    figures_id: i64,
+    version_id: i64,
+    operation: Option<OperationId>,
+) -> Result<assessment::ActiveModel, StorageError> {
+    let document = serde_json::to_string(&record.assessment)
+        .map_err(|error| StorageError::Corrupt(format!("assessment: {error}")))?;
+    Ok(assessment::ActiveModel {
+        id: Set(record.id.to_string()),
+        customer_id: Set(record.customer.to_string()),
+        figures_id: Set(figures_id),
+        figures_revision: Set(record.snapshot.revision),
+        model_version_id: Set(version_id),
+        assess_time: Set(record.assess_time),
+        as_of_date: Set(record.snapshot.as_of),
+        valid_until: Set(record.assessment.valid_until),
+        currency: Set(record.snapshot.currency.clone()),
+        total_score: Set(record.assessment.total_score.to_string()),
+        grade: Set(record.assessment.grade.clone()),
+        document: Set(document),
+        operation_id: Set(operation.map(|id| id.to_string())),
+    })
 }
 
 async fn load_assessment(

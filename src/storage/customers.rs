@@ -25,8 +25,9 @@ const PARENT_CHANGE_LOCK: i64 = 0x6367_7061_7265_6e74;
 /// How far up a chain of parents the cycle check looks; real groups are a few levels deep.
 const MAX_PARENT_DEPTH: usize = 64;
 
-/// Which customers a list returns. Empty fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which customers a list returns. Empty fields match everything. Serde: a re-grade keeps
+/// its filter with the operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CustomerFilter {
     pub kind: Option<CustomerKind>,
     pub industry: Option<String>,

@@ -4,8 +4,11 @@
 use chrono::NaiveDate;
 use futures::TryStreamExt;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr},
 };
 
 use super::{
@@ -171,22 +174,15 @@ impl Store {
             .filter(filter_condition(customers))
             .count(db)
             .await?;
-        // Every current revision, newest date first within a customer: the first row of a
-        // customer is its newest (idx_figures_customer_date_revision gives this order).
         let mut rows = figures::Entity::find()
             .find_also_related(customer::Entity)
             .filter(filter_condition(customers))
             .filter(figures::Column::Superseded.eq(false))
+            .filter(newest_of_its_customer())
             .order_by_asc(figures::Column::CustomerId)
-            .order_by_desc(figures::Column::AsOfDate)
             .stream(db)
             .await?;
-        let mut previous: Option<String> = None;
         while let Some((row, owner)) = rows.try_next().await? {
-            if previous.as_ref() == Some(&row.customer_id) {
-                continue;
-            }
-            previous = Some(row.customer_id.clone());
             let owner = owner.ok_or_else(|| {
                 StorageError::Corrupt(format!("figures {} have no customer", row.id))
             })?;
@@ -194,6 +190,44 @@ impl Store {
         }
         Ok(selected)
     }
+}
+
+/// The newest current snapshot of each of `customers` that has one, in customer order.
+pub(super) async fn newest_rows(
+    db: &impl ConnectionTrait,
+    customers: impl IntoIterator<Item = String>,
+) -> Result<Vec<figures::Model>, StorageError> {
+    Ok(figures::Entity::find()
+        .filter(figures::Column::CustomerId.is_in(customers))
+        .filter(figures::Column::Superseded.eq(false))
+        .filter(newest_of_its_customer())
+        .order_by_asc(figures::Column::CustomerId)
+        .all(db)
+        .await?)
+}
+
+/// A current snapshot no other current snapshot of its customer is dated after: with
+/// `superseded = false`, one row per customer, found by a probe of
+/// idx_figures_customer_date_revision rather than by reading a customer's whole history.
+fn newest_of_its_customer() -> SimpleExpr {
+    let newer = Alias::new("newer");
+    let theirs = |column: figures::Column| Expr::col((newer.clone(), column));
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as(figures::Entity, newer.clone())
+            .and_where(
+                theirs(figures::Column::CustomerId)
+                    .equals((figures::Entity, figures::Column::CustomerId)),
+            )
+            .and_where(theirs(figures::Column::Superseded).eq(false))
+            .and_where(
+                theirs(figures::Column::AsOfDate)
+                    .gt(Expr::col((figures::Entity, figures::Column::AsOfDate))),
+            )
+            .to_owned(),
+    )
+    .not()
 }
 
 /// The customer's newest current revision, or the newest dated on or before `as_of`.

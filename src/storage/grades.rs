@@ -25,7 +25,7 @@ use crate::domain::{
 };
 
 /// Which customers' grades a portfolio query reads. Empty fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GradeFilter {
     /// Kind, industry, region and label of the customer; deleted customers are left out
     /// unless `show_deleted`.
@@ -265,13 +265,31 @@ fn filtered(
     filter: &GradeFilter,
     now: DateTime<Utc>,
 ) -> SelectTwo<customer_grade::Entity, grade_override::Entity> {
-    let mut query = customer_grade::Entity::find()
+    customer_grade::Entity::find()
         .find_also_related(grade_override::Entity)
         .join(
             JoinType::InnerJoin,
             customer_grade::Relation::Customer.def(),
         )
-        .filter(filter_condition(&filter.customers));
+        .filter(filter_condition(&filter.customers))
+        .filter(grade_condition(filter, now))
+}
+
+impl GradeFilter {
+    /// Whether the filter reads a current grade's fields, so that only graded customers pass.
+    pub fn reads_grades(&self) -> bool {
+        self.grade.is_some()
+            || self.model_version.is_some()
+            || self.assessed_before.is_some()
+            || self.valid_until_before.is_some()
+            || self.figures_changed
+    }
+}
+
+/// The conditions of `filter` on a current grade's fields, on `customer_grades` joined to
+/// `grade_overrides`; always true when it has none.
+pub(super) fn grade_condition(filter: &GradeFilter, now: DateTime<Utc>) -> Condition {
+    let mut condition = Condition::all();
     if let Some(grade) = &filter.grade {
         let overridden = Condition::all()
             .add(grade_override::Column::ExpireTime.gt(now))
@@ -283,66 +301,70 @@ fn filtered(
                     .add(grade_override::Column::Id.is_null())
                     .add(grade_override::Column::ExpireTime.lte(now)),
             );
-        query = query.filter(Condition::any().add(overridden).add(computed));
+        condition = condition.add(Condition::any().add(overridden).add(computed));
     }
     if let Some(key) = &filter.model_version {
-        query = query
-            .filter(customer_grade::Column::ModelId.eq(key.model.as_str()))
-            .filter(customer_grade::Column::ModelVersion.eq(key.version));
+        condition = condition
+            .add(customer_grade::Column::ModelId.eq(key.model.as_str()))
+            .add(customer_grade::Column::ModelVersion.eq(key.version));
     }
     if let Some(before) = filter.assessed_before {
-        query = query.filter(customer_grade::Column::AssessTime.lt(before));
+        condition = condition.add(customer_grade::Column::AssessTime.lt(before));
     }
     if let Some(before) = filter.valid_until_before {
-        query = query.filter(customer_grade::Column::ValidUntil.lt(before));
+        condition = condition.add(customer_grade::Column::ValidUntil.lt(before));
     }
     if filter.figures_changed {
-        // A newer snapshot than the one graded, or a new revision of its date: a probe of
-        // idx_figures_customer_date_revision per customer.
-        let graded = |column: customer_grade::Column| Expr::col((customer_grade::Entity, column));
-        let theirs = |column: figures::Column| Expr::col((figures::Entity, column));
-        let recorded_since =
-            Query::select()
-                .expr(Expr::val(1))
-                .from(figures::Entity)
-                .and_where(
-                    theirs(figures::Column::CustomerId)
-                        .equals((customer_grade::Entity, customer_grade::Column::CustomerId)),
-                )
-                .and_where(theirs(figures::Column::Superseded).eq(false))
-                .cond_where(
-                    Condition::any()
-                        .add(
-                            theirs(figures::Column::AsOfDate)
-                                .gt(graded(customer_grade::Column::AsOfDate)),
-                        )
-                        .add(
-                            Condition::all()
-                                .add(theirs(figures::Column::AsOfDate).equals((
-                                    customer_grade::Entity,
-                                    customer_grade::Column::AsOfDate,
-                                )))
-                                .add(
-                                    theirs(figures::Column::RecordTime)
-                                        .gt(graded(customer_grade::Column::AssessTime)),
-                                ),
-                        ),
-                )
-                .to_owned();
-        query = query.filter(Expr::exists(recorded_since));
+        condition = condition.add(Expr::exists(figures_recorded_since_grade()));
     }
-    query
+    condition
 }
 
-/// Makes `grade` the customer's current grade; call it in the transaction that stores the
-/// assessment it comes from.
-pub(super) async fn save(
+/// A newer snapshot than the one graded, or a new revision of its date: a probe of
+/// idx_figures_customer_date_revision per customer.
+fn figures_recorded_since_grade() -> sea_orm::sea_query::SelectStatement {
+    let graded = |column: customer_grade::Column| Expr::col((customer_grade::Entity, column));
+    let theirs = |column: figures::Column| Expr::col((figures::Entity, column));
+    Query::select()
+        .expr(Expr::val(1))
+        .from(figures::Entity)
+        .and_where(
+            theirs(figures::Column::CustomerId)
+                .equals((customer_grade::Entity, customer_grade::Column::CustomerId)),
+        )
+        .and_where(theirs(figures::Column::Superseded).eq(false))
+        .cond_where(
+            Condition::any()
+                .add(theirs(figures::Column::AsOfDate).gt(graded(customer_grade::Column::AsOfDate)))
+                .add(
+                    Condition::all()
+                        .add(
+                            theirs(figures::Column::AsOfDate)
+                                .equals((customer_grade::Entity, customer_grade::Column::AsOfDate)),
+                        )
+                        .add(
+                            theirs(figures::Column::RecordTime)
+                                .gt(graded(customer_grade::Column::AssessTime)),
+                        ),
+                ),
+        )
+        .to_owned()
+}
+
+/// Makes each of `grades` its customer's current grade; call it in the transaction that
+/// stores the assessments they come from. One statement for the lot. A grade older than the
+/// one in place (a re-grade batch that computed before a concurrent inline assessment
+/// committed) leaves that one in place: the current grade is always the newest.
+pub(super) async fn save_all(
     db: &impl ConnectionTrait,
-    grade: &CurrentGrade,
+    grades: &[CurrentGrade],
 ) -> Result<(), StorageError> {
     use customer_grade::Column as C;
     use sea_orm::ActiveValue::Set;
-    let row = customer_grade::ActiveModel {
+    if grades.is_empty() {
+        return Ok(());
+    }
+    let rows = grades.iter().map(|grade| customer_grade::ActiveModel {
         customer_id: Set(grade.customer.to_string()),
         assessment_id: Set(grade.assessment.to_string()),
         model_id: Set(grade.model_version.model.clone()),
@@ -361,8 +383,8 @@ pub(super) async fn save(
         gross_profit: Set(grade.gross_profit.map(|profit| profit.to_string())),
         // A new assessment leaves the customer's override in place.
         override_id: sea_orm::ActiveValue::NotSet,
-    };
-    customer_grade::Entity::insert(row)
+    });
+    customer_grade::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(C::CustomerId)
                 .update_columns([
@@ -382,6 +404,10 @@ pub(super) async fn save(
                     C::Sales,
                     C::GrossProfit,
                 ])
+                .action_and_where(
+                    Expr::col((customer_grade::Entity, C::AssessTime))
+                        .lte(Expr::cust("excluded.assess_time")),
+                )
                 .to_owned(),
         )
         .exec_without_returning(db)

@@ -10,9 +10,11 @@ pub mod grades;
 mod idempotency;
 mod migrations;
 pub mod models;
+pub mod operations;
 pub mod outcomes;
 pub mod overrides;
 mod period;
+pub mod regrade;
 pub mod stability;
 
 use std::{

@@ -14,6 +14,7 @@ use custgrade::{
         portfolio_service_client::PortfolioServiceClient,
         scoring_model_service_client::ScoringModelServiceClient,
     },
+    proto::google::longrunning::operations_client::OperationsClient,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database};
@@ -40,6 +41,7 @@ pub struct TestApp {
     pub models: ScoringModelServiceClient<Channel>,
     pub portfolio: PortfolioServiceClient<Channel>,
     pub outcomes: OutcomeServiceClient<Channel>,
+    pub operations: OperationsClient<Channel>,
     pub health: HealthClient<Channel>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
@@ -66,6 +68,7 @@ impl TestApp {
             models: self.models.clone(),
             portfolio: self.portfolio.clone(),
             outcomes: self.outcomes.clone(),
+            operations: self.operations.clone(),
             health: self.health.clone(),
             channel: self.channel.clone(),
             stop: None,
@@ -90,6 +93,17 @@ impl TestApp {
                 .expect("the server did not stop within 10 s")
                 .expect("the server task panicked");
         }
+    }
+
+    /// Stops the server as SIGTERM would and starts a new one on the same database, as a
+    /// redeploy does; the new one is ready to serve.
+    pub async fn restart(mut self) -> TestApp {
+        let sqlite_dir = self._sqlite_dir.take();
+        let database_url = self.database_url.clone();
+        self.shut_down().await;
+        let app = start(test_settings(database_url), sqlite_dir).await;
+        app.wait_until_serving().await;
+        app
     }
 
     /// The serving status the health service reports for `service`.
@@ -180,6 +194,7 @@ pub async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) ->
         models: ScoringModelServiceClient::new(channel.clone()),
         portfolio: PortfolioServiceClient::new(channel.clone()),
         outcomes: OutcomeServiceClient::new(channel.clone()),
+        operations: OperationsClient::new(channel.clone()),
         health: HealthClient::new(channel.clone()),
         channel,
         stop: Some(stop),

@@ -16,6 +16,7 @@ mod outcomes;
 mod overrides;
 mod portfolio;
 mod python_client;
+mod regrade;
 mod server;
 mod simulation;
 mod stability;

@@ -16,7 +16,7 @@ use crate::{
     helpers::{Backend, TestApp, spawn_app, spawn_app_with, start, test_settings},
 };
 
-const SERVICES: [&str; 7] = [
+const SERVICES: [&str; 8] = [
     "",
     "custgrade.v1.CustomerService",
     "custgrade.v1.FiguresService",
@@ -24,6 +24,7 @@ const SERVICES: [&str; 7] = [
     "custgrade.v1.ScoringModelService",
     "custgrade.v1.PortfolioService",
     "custgrade.v1.OutcomeService",
+    "google.longrunning.Operations",
 ];
 
 /// The services a reflection client of protocol `$version` (`v1` or `v1alpha`) is told of.
@@ -78,6 +79,7 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(app: TestApp) {
         "custgrade.v1.OutcomeService",
         "custgrade.v1.PortfolioService",
         "custgrade.v1.ScoringModelService",
+        "google.longrunning.Operations",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",

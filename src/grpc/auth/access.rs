@@ -44,7 +44,13 @@ const RULES: &[Rule] = &[
     rule("custgrade.v1.CustomerService", "Get", Role::Reader),
     rule("custgrade.v1.CustomerService", "List", Role::Reader),
     rule("custgrade.v1.CustomerService", "", Role::Writer),
+    // A re-grade assesses customers, as AssessCustomer does.
+    rule("custgrade.v1.PortfolioService", "Regrade", Role::Writer),
     rule("custgrade.v1.PortfolioService", "", Role::Reader),
+    rule("google.longrunning.Operations", "Get", Role::Reader),
+    rule("google.longrunning.Operations", "List", Role::Reader),
+    rule("google.longrunning.Operations", "Wait", Role::Reader),
+    rule("google.longrunning.Operations", "", Role::Writer),
     rule("custgrade.v1.OutcomeService", "Get", Role::Reader),
     rule("custgrade.v1.OutcomeService", "List", Role::Reader),
     rule("custgrade.v1.OutcomeService", "", Role::Writer),

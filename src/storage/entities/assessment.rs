@@ -23,6 +23,8 @@ pub struct Model {
     pub total_score: String,
     pub grade: String,
     pub document: String,
+    /// The re-grade operation that made it; `None` for an inline assessment.
+    pub operation_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

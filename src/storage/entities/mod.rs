@@ -11,5 +11,6 @@ pub mod figures;
 pub mod grade_override;
 pub mod idempotency_key;
 pub mod model_version;
+pub mod operation;
 pub mod outcome;
 pub mod scoring_model;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_customers_and_figures;
 mod m20261124_000002_models_and_assessments;
+mod m20261125_000003_operations;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_customers_and_figures::Migration),
             Box::new(m20261124_000002_models_and_assessments::Migration),
+            Box::new(m20261125_000003_operations::Migration),
         ]
     }
 }
