@@ -15,9 +15,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -33,6 +33,7 @@ use custgrade::proto::{
     google::r#type::{Date, Money},
 };
 use hdrhistogram::Histogram;
+use support::{Server, mebibytes, row, table_header, wait_until_serving};
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -56,13 +57,9 @@ async fn main() {
         dir.path().join("bench.db").display()
     );
     let server = Server::start(&database_url);
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .connect()
-        .await
-        .expect("the server accepts connections");
+    let channel = server.channel().await;
     let clients = Clients::new(channel);
-    wait_until_serving(&clients).await;
+    wait_until_serving(clients.health.clone()).await;
     let idle = server.resident();
 
     let book = load_book(&clients).await;
@@ -98,7 +95,7 @@ async fn main() {
         paced(100, phase, round_the_book(&clients, &book, assess_again)),
     );
 
-    println!("| figure | measured | baseline | ratio | target | met |\n|---|---|---|---|---|---|");
+    table_header();
     let ratio = reads.rate() / health.rate();
     row(
         "health Check, 32 callers (baseline: the cost of gRPC)",
@@ -184,90 +181,6 @@ fn assess_again(mut client: AssessmentServiceClient<Channel>, customer: String) 
 type BoxedCall =
     std::pin::Pin<Box<dyn Future<Output = Result<(), tonic::Status>> + Send + 'static>>;
 
-fn row(figure: &str, measured: &str, baseline: &str, ratio: &str, target: &str, met: Option<bool>) {
-    let met = match met {
-        Some(true) => "yes",
-        Some(false) => "**no**",
-        None => "-",
-    };
-    println!("| {figure} | {measured} | {baseline} | {ratio} | {target} | {met} |");
-}
-
-fn mebibytes(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
-}
-
-/// The server binary this package builds, running as its own process.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    /// Starts the server on `database_url` at a free loopback port, and reads the port from
-    /// its log line.
-    fn start(database_url: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_custgrade"))
-            .env("DATABASE_URL", database_url)
-            .env("CUSTGRADE_LISTEN_ADDR", "127.0.0.1:0")
-            .env("CUSTGRADE_LOG_FORMAT", "json")
-            // The line that names the port, and warnings; no access log.
-            .env("RUST_LOG", "warn,custgrade::startup=info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the server binary starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("a stdout")).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server logs where it serves")
-                .expect("a log line");
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if let Some(addr) = entry.get("addr").and_then(|a| a.as_str()) {
-                break addr.to_owned();
-            }
-        };
-        // Keep draining the log, so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, addr }
-    }
-
-    /// The server's resident memory now.
-    fn resident(&self) -> u64 {
-        self.status_kib("VmRSS:") * 1024
-    }
-
-    /// The most the server has been resident since it started.
-    fn peak_resident(&self) -> u64 {
-        self.status_kib("VmHWM:") * 1024
-    }
-
-    fn status_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("the server's /proc status");
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(field))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    /// A benchmark that fails half-way still stops its server.
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[derive(Clone)]
 struct Clients {
     health: HealthClient<Channel>,
@@ -285,21 +198,6 @@ impl Clients {
             assessments: AssessmentServiceClient::new(channel),
         }
     }
-}
-
-async fn wait_until_serving(clients: &Clients) {
-    for _ in 0..100 {
-        let status = clients
-            .health
-            .clone()
-            .check(HealthCheckRequest::default())
-            .await;
-        if status.is_ok_and(|response| response.into_inner().status == 1) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server never reported SERVING");
 }
 
 /// Registers, records and assesses the book, 16 customers at a time; returns their names.

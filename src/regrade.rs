@@ -20,7 +20,7 @@ use crate::{
     storage::{
         StorageError, Store,
         operations::LEASE,
-        regrade::{BatchOutcome, RegradePlan},
+        regrade::{BatchOutcome, GradedBatch, RegradePlan},
     },
 };
 
@@ -131,48 +131,66 @@ impl Regrader {
     }
 }
 
-/// Runs batches of `id` until it ends, is no longer held, or the server stops.
+/// Runs batches of `id` until it ends, is no longer held, or the server stops. Each batch is
+/// stored while the next one is graded: the database writes one while this server computes
+/// the other.
 async fn drive(inner: &Inner, id: OperationId) {
-    let mut stop = inner.stop.subscribe();
+    let stop = inner.stop.subscribe();
     let store = &inner.store;
-    let Some(plan) = retry_unavailable(&mut stop, || store.regrade_plan(id)).await else {
-        release(inner, id).await;
-        return;
-    };
-    let plan = match plan {
-        Ok(plan) => plan,
-        Err(error) => return fail(inner, id, &error).await,
+    let owner = inner.owner.as_str();
+    let plan = match retry_unavailable(stop.clone(), || store.regrade_plan(id)).await {
+        None => return release(inner, id).await,
+        Some(Err(error)) => return fail(inner, id, &error).await,
+        Some(Ok(plan)) => Arc::new(plan),
     };
     tracing::info!(operation = %id, "re-grade running");
     let started = Instant::now();
+    let mut cursor = plan.cursor.clone();
+    let mut next = retry_unavailable(stop.clone(), || grade(store, &plan, cursor.as_deref())).await;
     loop {
+        let batch = match next {
+            None => return release(inner, id).await,
+            Some(Err(error)) => return fail(inner, id, &error).await,
+            Some(Ok(batch)) => batch,
+        };
+        let Some(batch) = batch else {
+            let finished = retry_unavailable(stop.clone(), || {
+                store.finish_regrade(&plan, owner, cursor.as_deref())
+            });
+            return ended(inner, id, finished.await).await;
+        };
         if *stop.borrow() {
             return release(inner, id).await;
         }
-        let outcome = retry_unavailable(&mut stop, || batch(store, &plan, &inner.owner)).await;
-        let progress = match outcome {
-            None => return release(inner, id).await,
-            Some(Err(error)) => return fail(inner, id, &error).await,
-            Some(Ok(BatchOutcome::NotHeld)) => {
-                tracing::info!(operation = %id, "re-grade no longer held here: cancelled or taken over");
-                return;
-            }
-            Some(Ok(BatchOutcome::Finished(progress))) => {
-                tracing::info!(
-                    operation = %id,
-                    assessed = progress.assessed,
-                    skipped = progress.skips.total(),
-                    "re-grade finished"
-                );
-                return;
-            }
+        // Stored on a task of its own, so that grading the next batch (CPU here) and storing
+        // this one (the database) really run side by side.
+        let last = batch.last.clone();
+        let storing = tokio::spawn({
+            let (store, plan, owner, stop) = (
+                store.clone(),
+                Arc::clone(&plan),
+                inner.owner.clone(),
+                stop.clone(),
+            );
+            async move { retry_unavailable(stop, || store.store_batch(&plan, &owner, &batch)).await }
+        });
+        let following = retry_unavailable(stop.clone(), || grade(store, &plan, Some(&last))).await;
+        let stored = storing.await.unwrap_or_else(|error| {
+            tracing::error!(%error, "storing a re-grade batch panicked");
+            None
+        });
+        let progress = match stored {
             Some(Ok(BatchOutcome::Stored(progress))) => progress,
+            other => return ended(inner, id, other).await,
         };
+        cursor = Some(last);
+        next = following;
         let processed_here = progress.processed.saturating_sub(plan.processed_before);
         let wait = plan
             .pace
             .wait_before_next(processed_here, started.elapsed());
         if !wait.is_zero() {
+            let mut stop = stop.clone();
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => {}
@@ -181,13 +199,36 @@ async fn drive(inner: &Inner, id: OperationId) {
     }
 }
 
-async fn batch(
+/// Logs how a run ended here, or releases or fails it when storing did not come to an end.
+async fn ended(
+    inner: &Inner,
+    id: OperationId,
+    outcome: Option<Result<BatchOutcome, StorageError>>,
+) {
+    match outcome {
+        None => release(inner, id).await,
+        Some(Err(error)) => fail(inner, id, &error).await,
+        Some(Ok(BatchOutcome::NotHeld)) => {
+            tracing::info!(operation = %id, "re-grade no longer held here: cancelled or taken over");
+        }
+        Some(Ok(BatchOutcome::Finished(progress) | BatchOutcome::Stored(progress))) => {
+            tracing::info!(
+                operation = %id,
+                assessed = progress.assessed,
+                skipped = progress.skips.total(),
+                "re-grade finished"
+            );
+        }
+    }
+}
+
+async fn grade(
     store: &Store,
     plan: &RegradePlan,
-    owner: &str,
-) -> Result<BatchOutcome, StorageError> {
+    after: Option<&str>,
+) -> Result<Option<GradedBatch>, StorageError> {
     store
-        .regrade_batch(plan, owner, |model, snapshot| {
+        .grade_batch(plan, after, |model, snapshot| {
             assess(model, snapshot, Locale::En)
         })
         .await
@@ -196,7 +237,7 @@ async fn batch(
 /// Calls `attempt` until it does not fail for want of the database; `None` once the server
 /// stops.
 async fn retry_unavailable<T, F>(
-    stop: &mut watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
     mut attempt: impl FnMut() -> F,
 ) -> Option<Result<T, StorageError>>
 where
@@ -206,6 +247,9 @@ where
         match attempt().await {
             Err(StorageError::Unavailable(_) | StorageError::Contention) => {
                 tracing::warn!("re-grade waiting for the database");
+                if *stop.borrow() {
+                    return None;
+                }
                 tokio::select! {
                     () = tokio::time::sleep(RETRY_AFTER) => {}
                     _ = stop.changed() => return None,

@@ -17,7 +17,7 @@ use super::{
     grades,
     idempotency::{RequestKey, concurrent_result},
     models::{load_champion, load_version},
-    now, older_than,
+    now, older_than, rationale,
 };
 use crate::domain::{
     customer::CustomerId,
@@ -216,7 +216,7 @@ pub(super) fn row(
     version_id: i64,
     operation: Option<OperationId>,
 ) -> Result<assessment::ActiveModel, StorageError> {
-    let document = serde_json::to_string(&record.assessment)
+    let rationale = rationale::encode(&record.assessment)
         .map_err(|error| StorageError::Corrupt(format!("assessment: {error}")))?;
     Ok(assessment::ActiveModel {
         id: Set(record.id.to_string()),
@@ -230,8 +230,9 @@ pub(super) fn row(
         currency: Set(record.snapshot.currency.clone()),
         total_score: Set(record.assessment.total_score.to_string()),
         grade: Set(record.assessment.grade.clone()),
-        document: Set(document),
+        document: Set(String::new()),
         operation_id: Set(operation.map(|id| id.to_string())),
+        rationale: Set(Some(rationale)),
     })
 }
 
@@ -254,8 +255,8 @@ fn parse_id(raw: &str) -> Result<AssessmentId, StorageError> {
 
 fn to_domain(row: assessment::Model) -> Result<RecordedAssessment, StorageError> {
     let corrupt = |what: &str| StorageError::Corrupt(format!("assessment {}: {what}", row.id));
-    let assessment: Assessment =
-        serde_json::from_str(&row.document).map_err(|error| corrupt(&error.to_string()))?;
+    let assessment = rationale::decode(&row.document, row.rationale.as_deref())
+        .map_err(|error| corrupt(&error))?;
     let model = assessment
         .model_name
         .strip_prefix("models/")

@@ -359,11 +359,18 @@ pub(super) async fn save_all(
     db: &impl ConnectionTrait,
     grades: &[CurrentGrade],
 ) -> Result<(), StorageError> {
+    for chunk in grades.chunks(super::ROWS_PER_INSERT) {
+        save_chunk(db, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn save_chunk(
+    db: &impl ConnectionTrait,
+    grades: &[CurrentGrade],
+) -> Result<(), StorageError> {
     use customer_grade::Column as C;
     use sea_orm::ActiveValue::Set;
-    if grades.is_empty() {
-        return Ok(());
-    }
     let rows = grades.iter().map(|grade| customer_grade::ActiveModel {
         customer_id: Set(grade.customer.to_string()),
         assessment_id: Set(grade.assessment.to_string()),

@@ -1,9 +1,10 @@
-//! The batches of a portfolio re-grade. A batch reads the next customers of the selection
-//! after the run's cursor (one keyset query), their newest figures (one query), grades them,
-//! and stores the assessments and current grades with multi-row inserts and the run's
-//! progress and new cursor, all in one transaction. The progress update only matches while
-//! the run is still running under the same holder at the same cursor, so a cancelled run, a
-//! run another server took over, or a batch already stored is never stored (again).
+//! The batches of a portfolio re-grade, in two steps so that one batch is graded while the
+//! previous one is written. Grading reads the next customers of the selection after a
+//! cursor (one keyset query) and their newest figures (one query), and grades them. Storing
+//! writes the assessments and current grades with multi-row inserts, and the run's progress
+//! and new cursor, in one transaction, only while the run is still running under the same
+//! holder at the cursor the batch continues from: a cancelled run, a run another server took
+//! over, or a batch already stored is never stored (again).
 
 use std::collections::BTreeMap;
 
@@ -15,7 +16,7 @@ use sea_orm::{
 };
 
 use super::{
-    StorageError, Store,
+    ROWS_PER_INSERT, StorageError, Store,
     assessments::{graded, row},
     customers::{filter_condition, parse_id as parse_customer_id, parse_kind},
     entities::{assessment, customer, customer_grade, operation},
@@ -40,6 +41,8 @@ pub struct RegradePlan {
     pub pace: Pace,
     /// The customers processed before this server took the run up.
     pub processed_before: u64,
+    /// Where this server takes the run up: after this customer.
+    pub cursor: Option<String>,
     filter: GradeFilter,
     /// Customers registered after this are not part of the run.
     create_time: DateTime<Utc>,
@@ -54,6 +57,19 @@ impl RegradePlan {
             .find(|(of, _, _)| *of == kind)
             .map(|(_, id, version)| (*id, version))
     }
+}
+
+/// A batch of customers graded and not yet stored.
+#[derive(Debug, Clone)]
+pub struct GradedBatch {
+    /// The cursor it continues from; it is stored only if the run is still there.
+    after: Option<String>,
+    /// The last customer of the batch: the run's cursor once it is stored.
+    pub last: String,
+    processed: usize,
+    assessments: Vec<assessment::ActiveModel>,
+    grades: Vec<CurrentGrade>,
+    skips: Skips,
 }
 
 /// What storing one batch came to.
@@ -85,33 +101,27 @@ impl Store {
             id,
             pace: request.spec.pace,
             processed_before: u64::try_from(row.processed_count).unwrap_or(0),
+            cursor: row.cursor,
             filter: request.spec.filter,
             create_time: row.create_time,
             versions,
         })
     }
 
-    /// Grades and stores the next batch of `plan`'s run, held by `owner`.
-    pub async fn regrade_batch(
+    /// Reads and grades the customers of `plan`'s run that follow `after` (a batch of them),
+    /// outside any write transaction, so that the next batch is graded while this one is
+    /// stored. `None` when no customer is left.
+    pub async fn grade_batch(
         &self,
         plan: &RegradePlan,
-        owner: &str,
+        after: Option<&str>,
         grade: impl Fn(&ScoringModel, &FiguresSnapshot) -> Assessment,
-    ) -> Result<BatchOutcome, StorageError> {
-        let txn = self.begin_write().await?;
-        let id = plan.id.to_string();
-        let held = operation::Entity::find_by_id(id.as_str())
-            .filter(operation::Column::Owner.eq(owner))
-            .filter(operation::Column::State.eq(RegradeState::Running.as_str()))
-            .one(&txn)
-            .await?;
-        let Some(held) = held else {
-            return Ok(BatchOutcome::NotHeld);
-        };
+    ) -> Result<Option<GradedBatch>, StorageError> {
+        let db = self.reader()?;
         let time = now();
         let mut batch = selection(&plan.filter, plan.create_time, time);
-        if let Some(cursor) = &held.cursor {
-            batch = batch.filter(customer::Column::Id.gt(cursor.as_str()));
+        if let Some(after) = after {
+            batch = batch.filter(customer::Column::Id.gt(after));
         }
         let customers: Vec<(String, String)> = batch
             .select_only()
@@ -119,23 +129,14 @@ impl Store {
             .order_by_asc(customer::Column::Id)
             .limit(u64::try_from(plan.pace.batch_size()).unwrap_or(u64::MAX))
             .into_tuple()
-            .all(&txn)
+            .all(db)
             .await?;
         let Some((last, _)) = customers.last() else {
-            let finished = ending(RegradeState::Succeeded, time)
-                .filter(held_at(&held, owner))
-                .exec(&txn)
-                .await?;
-            if finished.rows_affected != 1 {
-                return Ok(BatchOutcome::NotHeld);
-            }
-            let progress = load(&txn, &id).await?.progress;
-            txn.commit().await?;
-            return Ok(BatchOutcome::Finished(progress));
+            return Ok(None);
         };
         let last = last.clone();
         let mut newest: BTreeMap<String, _> =
-            figures_repo::newest_rows(&txn, customers.iter().map(|(customer, _)| customer.clone()))
+            figures_repo::newest_rows(db, customers.iter().map(|(customer, _)| customer.clone()))
                 .await?
                 .into_iter()
                 .map(|row| (row.customer_id.clone(), row))
@@ -162,40 +163,84 @@ impl Store {
             grades.push(CurrentGrade::of(&record, &figures.snapshot.figures));
             assessments.push(row(&record, figures_id, version_id, Some(plan.id))?);
         }
-        let assessed = assessments.len();
-        if !assessments.is_empty() {
-            assessment::Entity::insert_many(assessments)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        save_all(&txn, &grades).await?;
+        Ok(Some(GradedBatch {
+            after: after.map(str::to_owned),
+            last,
+            processed: customers.len(),
+            assessments,
+            grades,
+            skips,
+        }))
+    }
 
-        let mut all_skips: Skips = from_json(&held.skips)
+    /// Stores `batch` in one transaction with the run's progress, if `owner` still holds the
+    /// run at the cursor the batch continues from.
+    pub async fn store_batch(
+        &self,
+        plan: &RegradePlan,
+        owner: &str,
+        batch: &GradedBatch,
+    ) -> Result<BatchOutcome, StorageError> {
+        let txn = self.begin_write().await?;
+        let id = plan.id.to_string();
+        let held = operation::Entity::find()
+            .filter(held_at(&id, owner, batch.after.as_deref()))
+            .one(&txn)
+            .await?;
+        let Some(held) = held else {
+            return Ok(BatchOutcome::NotHeld);
+        };
+        let mut skips: Skips = from_json(&held.skips)
             .map_err(|error| StorageError::Corrupt(format!("operation {id}: {error}")))?;
-        all_skips.merge(skips);
-        let advanced = operation::Entity::update_many()
+        skips.merge(batch.skips.clone());
+        let time = now();
+        operation::Entity::update_many()
             .col_expr(
                 operation::Column::ProcessedCount,
-                Expr::col(operation::Column::ProcessedCount).add(count(customers.len())),
+                Expr::col(operation::Column::ProcessedCount).add(count(batch.processed)),
             )
             .col_expr(
                 operation::Column::AssessedCount,
-                Expr::col(operation::Column::AssessedCount).add(count(assessed)),
+                Expr::col(operation::Column::AssessedCount).add(count(batch.assessments.len())),
             )
-            .col_expr(operation::Column::Skips, Expr::value(to_json(&all_skips)?))
-            .col_expr(operation::Column::Cursor, Expr::value(last))
+            .col_expr(operation::Column::Skips, Expr::value(to_json(&skips)?))
+            .col_expr(operation::Column::Cursor, Expr::value(batch.last.as_str()))
             .col_expr(operation::Column::LeaseUntil, Expr::value(lease_from(time)))
             .col_expr(operation::Column::UpdateTime, Expr::value(time))
-            .filter(held_at(&held, owner))
+            .filter(operation::Column::Id.eq(id.as_str()))
             .exec(&txn)
             .await?;
-        if advanced.rows_affected != 1 {
-            // Rolled back on drop: nothing of this batch is kept.
+        for rows in batch.assessments.chunks(ROWS_PER_INSERT) {
+            assessment::Entity::insert_many(rows.iter().cloned())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        save_all(&txn, &batch.grades).await?;
+        let progress = load(&txn, &id).await?.progress;
+        txn.commit().await?;
+        Ok(BatchOutcome::Stored(progress))
+    }
+
+    /// Ends `plan`'s run as succeeded, if `owner` still holds it at `cursor`: every customer
+    /// after it was dealt with.
+    pub async fn finish_regrade(
+        &self,
+        plan: &RegradePlan,
+        owner: &str,
+        cursor: Option<&str>,
+    ) -> Result<BatchOutcome, StorageError> {
+        let txn = self.begin_write().await?;
+        let id = plan.id.to_string();
+        let finished = ending(RegradeState::Succeeded, now())
+            .filter(held_at(&id, owner, cursor))
+            .exec(&txn)
+            .await?;
+        if finished.rows_affected != 1 {
             return Ok(BatchOutcome::NotHeld);
         }
         let progress = load(&txn, &id).await?.progress;
         txn.commit().await?;
-        Ok(BatchOutcome::Stored(progress))
+        Ok(BatchOutcome::Finished(progress))
     }
 
     /// The assessments run `id` made of each customer it assessed, by customer; for checking
@@ -224,15 +269,15 @@ impl Store {
     }
 }
 
-/// The operation row as `held` read it: still running, under the same holder, at the same
-/// cursor. Only then is a batch's progress (or the run's end) stored.
-fn held_at(held: &operation::Model, owner: &str) -> sea_orm::Condition {
-    let cursor = match &held.cursor {
-        Some(cursor) => operation::Column::Cursor.eq(cursor.as_str()),
+/// Run `id` as a batch expects it: still running, held by `owner`, at `cursor`. Only then is
+/// a batch (or the run's end) stored.
+fn held_at(id: &str, owner: &str, cursor: Option<&str>) -> sea_orm::Condition {
+    let cursor = match cursor {
+        Some(cursor) => operation::Column::Cursor.eq(cursor),
         None => operation::Column::Cursor.is_null(),
     };
     sea_orm::Condition::all()
-        .add(operation::Column::Id.eq(held.id.as_str()))
+        .add(operation::Column::Id.eq(id))
         .add(operation::Column::Owner.eq(owner))
         .add(operation::Column::State.eq(RegradeState::Running.as_str()))
         .add(cursor)

@@ -11,6 +11,7 @@ use super::{
     customers::CustomerFilter,
     entities::assessment,
     period::{PerCustomer, Population},
+    rationale,
 };
 use crate::domain::{grading::VersionKey, scoring::Assessment};
 
@@ -36,12 +37,13 @@ impl Store {
         self.visit_one_per_customer(
             population,
             PerCustomer::Newest,
-            &[assessment::Column::Document],
-            |row: &(String, String)| row.0.as_str(),
-            |(customer, document)| {
-                let assessment: Assessment = serde_json::from_str(&document).map_err(|error| {
-                    StorageError::Corrupt(format!("assessment of customer {customer}: {error}"))
-                })?;
+            &[assessment::Column::Document, assessment::Column::Rationale],
+            |row: &(String, String, Option<Vec<u8>>)| row.0.as_str(),
+            |(customer, document, compact)| {
+                let assessment =
+                    rationale::decode(&document, compact.as_deref()).map_err(|error| {
+                        StorageError::Corrupt(format!("assessment of customer {customer}: {error}"))
+                    })?;
                 visit(&assessment);
                 Ok(())
             },

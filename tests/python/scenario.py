@@ -41,10 +41,11 @@ def step(message):
 
 
 def generate_stubs(out_dir):
-    """Compiles the contract (and the vendored google/type, google/api protos it imports)."""
+    """Compiles the contract (and the vendored google/type, google/api and google/longrunning
+    protos it imports)."""
     sources = sorted(
         str(p.relative_to(PROTO_ROOT))
-        for sub in ("custgrade/v1", "google/type", "google/api")
+        for sub in ("custgrade/v1", "google/type", "google/api", "google/longrunning")
         for p in (PROTO_ROOT / sub).glob("*.proto")
     )
     well_known = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
@@ -81,6 +82,8 @@ def run(target):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_status import rpc_status
 
+    from google.longrunning import operations_pb2, operations_pb2_grpc
+
     from custgrade.v1 import (
         assessment_pb2,
         assessment_pb2_grpc,
@@ -88,6 +91,8 @@ def run(target):
         customer_pb2_grpc,
         figures_pb2,
         figures_pb2_grpc,
+        portfolio_pb2,
+        portfolio_pb2_grpc,
     )
 
     def date(y, m, d):
@@ -237,6 +242,30 @@ def run(target):
         expect_error(grpc.StatusCode.NOT_FOUND, customers.GetCustomer,
                      customer_pb2.GetCustomerRequest(name=MISSING_CUSTOMER), timeout=DEADLINE)
         step(f"GetCustomer {MISSING_CUSTOMER} -> NOT_FOUND")
+
+        # A re-grade is a google.longrunning operation: started, waited for with the standard
+        # Operations service, its metadata and response unpacked from Any.
+        portfolio = portfolio_pb2_grpc.PortfolioServiceStub(channel)
+        operations = operations_pb2_grpc.OperationsStub(channel)
+        started = portfolio.RegradePortfolio(
+            portfolio_pb2.RegradePortfolioRequest(request_id=str(uuid.uuid4())),
+            timeout=DEADLINE,
+        )
+        check(started.name.startswith("operations/"), f"operation name {started.name!r}")
+        done = operations.WaitOperation(
+            operations_pb2.WaitOperationRequest(name=started.name), timeout=DEADLINE
+        )
+        check(done.done, f"the re-grade of one customer is done: {done}")
+        progress = portfolio_pb2.RegradePortfolioMetadata()
+        check(done.metadata.Unpack(progress), f"metadata type {done.metadata.type_url}")
+        check(progress.state == portfolio_pb2.REGRADE_STATE_SUCCEEDED, f"state {progress.state}")
+        result = portfolio_pb2.RegradePortfolioResponse()
+        check(done.response.Unpack(result), f"response type {done.response.type_url}")
+        check(result.assessed_customer_count == 1, f"assessed {result.assessed_customer_count}")
+        regraded = assessments.GetCustomerGrade(
+            assessment_pb2.GetCustomerGradeRequest(customer=customer.name), timeout=DEADLINE)
+        check(regraded.assessment != graded.name, "the re-grade made a new current grade")
+        step(f"RegradePortfolio {started.name} -> done, {result.assessed_customer_count} assessed")
 
 
 def main(argv):

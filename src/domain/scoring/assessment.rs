@@ -65,6 +65,9 @@ pub struct CriterionResult {
     pub contribution: Decimal,
     /// The contribution full points would have made.
     pub max_contribution: Decimal,
+    /// Rendered from the fields above in the assessment's locale. Storage leaves it out
+    /// (empty) and renders it again on read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sentence: String,
 }
 
@@ -96,6 +99,24 @@ impl Assessment {
                 line.sentence = super::rationale::criterion_sentence(line, locale);
             }
             self.locale = locale;
+        }
+        self
+    }
+
+    /// The same assessment without its sentences, as storage keeps it.
+    pub fn without_sentences(mut self) -> Self {
+        for line in &mut self.criteria {
+            line.sentence.clear();
+        }
+        self
+    }
+
+    /// The same assessment with every sentence that is missing rendered in its locale.
+    pub fn with_sentences(mut self) -> Self {
+        for line in &mut self.criteria {
+            if line.sentence.is_empty() {
+                line.sentence = super::rationale::criterion_sentence(line, self.locale);
+            }
         }
         self
     }

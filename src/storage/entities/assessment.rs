@@ -1,5 +1,7 @@
-//! One row per assessment, never changed. The rationale is one JSON document (the domain's
-//! `Assessment`, sentences in English); the other columns are what lists filter and sort on.
+//! One row per assessment, never changed. The rationale is one document (the domain's
+//! `Assessment`): compact in `rationale`, or as plain JSON with its sentences in `document`
+//! for rows written before the compact form. The other columns are what lists filter and sort
+//! on.
 
 use sea_orm::entity::prelude::*;
 
@@ -22,9 +24,12 @@ pub struct Model {
     /// Two decimals, as text so it stays exact on both databases.
     pub total_score: String,
     pub grade: String,
+    /// Plain JSON, sentences in English; empty when `rationale` holds the document.
     pub document: String,
     /// The re-grade operation that made it; `None` for an inline assessment.
     pub operation_id: Option<String>,
+    /// The document in its compact form (see `storage::rationale`).
+    pub rationale: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

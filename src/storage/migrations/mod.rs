@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_customers_and_figures;
 mod m20261124_000002_models_and_assessments;
 mod m20261125_000003_operations;
+mod m20261126_000004_compact_rationale;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_customers_and_figures::Migration),
             Box::new(m20261124_000002_models_and_assessments::Migration),
             Box::new(m20261125_000003_operations::Migration),
+            Box::new(m20261126_000004_compact_rationale::Migration),
         ]
     }
 }
