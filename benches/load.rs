@@ -4,13 +4,17 @@
 //!
 //! `cargo bench --bench load` runs it; `CUSTGRADE_BENCH_SECONDS` (default 5) sets how long
 //! each phase drives load. It is bounded in time and requests and stops the server itself.
+//! With `CUSTGRADE_BENCH_DATABASE_URL` naming a PostgreSQL server, it runs on a fresh
+//! database there, and measures the baseline of the assessment phase: the rows an assessment
+//! stores, inserted by as many clients straight over SQL.
 //!
 //! Phases, in order:
 //! 1. the server idle, after start: resident memory;
 //! 2. a book of customers registered, recorded and assessed (not timed);
 //! 3. baseline: the gRPC health `Check`, the cost of gRPC itself, from many callers;
 //! 4. `GetCustomerGrade` from as many callers, as a ratio of the baseline;
-//! 5. `AssessCustomer` from 64 callers: durable SQLite commits, and every failure counted;
+//! 5. `AssessCustomer` from 64 callers: durable commits, and every failure counted (on
+//!    PostgreSQL, beside the same rows inserted straight over SQL by 64 clients);
 //! 6. `GetCustomerGrade` paced at 1,000/s while 100 assessments/s run beside it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -33,7 +37,11 @@ use custgrade::proto::{
     google::r#type::{Date, Money},
 };
 use hdrhistogram::Histogram;
-use support::{Server, mebibytes, row, table_header, wait_until_serving};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
+};
+use support::{FreshDatabase, Server, mebibytes, row, table_header, wait_until_serving};
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -51,12 +59,8 @@ async fn main() {
         .and_then(|raw| raw.parse().ok())
         .unwrap_or(5);
     let phase = Duration::from_secs(seconds);
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.db").display()
-    );
-    let server = Server::start(&database_url);
+    let database = FreshDatabase::new("load").await;
+    let server = Server::start(&database.url);
     let channel = server.channel().await;
     let clients = Clients::new(channel);
     wait_until_serving(clients.health.clone()).await;
@@ -64,7 +68,12 @@ async fn main() {
 
     let book = load_book(&clients).await;
     println!(
-        "custgrade load benchmark: SQLite, {BOOK} customers, {seconds} s per phase, {} cores\n",
+        "custgrade load benchmark: {}, {BOOK} customers, {seconds} s per phase, {} cores\n",
+        if database.is_postgres {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         std::thread::available_parallelism().map_or(0, usize::from)
     );
 
@@ -90,6 +99,11 @@ async fn main() {
     )
     .await;
     let loaded_peak = server.peak_resident();
+    let direct = if database.is_postgres {
+        Some(direct_inserts(&database.url, WRITERS, phase).await)
+    } else {
+        None
+    };
     let (paced_reads, paced_writes) = tokio::join!(
         paced(1_000, phase, round_the_book(&clients, &book, read_grade)),
         paced(100, phase, round_the_book(&clients, &book, assess_again)),
@@ -113,14 +127,35 @@ async fn main() {
         "at least 0.5x",
         Some(ratio >= 0.5),
     );
-    row(
-        "AssessCustomer, SQLite, 64 callers",
-        &writes.describe(),
-        "-",
-        "-",
-        "at least 5,000/s, no failure",
-        Some(writes.rate() >= 5_000.0 && writes.failures == 0),
-    );
+    match &direct {
+        None => row(
+            "AssessCustomer, SQLite, 64 callers",
+            &writes.describe(),
+            "-",
+            "-",
+            "at least 5,000/s, no failure",
+            Some(writes.rate() >= 5_000.0 && writes.failures == 0),
+        ),
+        Some(direct) => {
+            row(
+                "baseline: an assessment's rows inserted over SQL, 64 clients",
+                &direct.describe(),
+                "-",
+                "-",
+                "-",
+                None,
+            );
+            let ratio = writes.rate() / direct.rate();
+            row(
+                "AssessCustomer, PostgreSQL, 64 callers",
+                &writes.describe(),
+                &format!("{:.0}/s", direct.rate()),
+                &format!("{ratio:.2}x"),
+                "at least 0.5x, p99 under 30 ms",
+                Some(ratio >= 0.5 && writes.p99_ms() < 30.0 && writes.failures == 0),
+            );
+        }
+    }
     let p99_ms = paced_reads.p99_ms();
     row(
         "GetCustomerGrade at 1,000/s beside 100 assessments/s",
@@ -150,6 +185,67 @@ async fn main() {
         "under 200 MiB",
         Some(loaded_peak < 200 << 20),
     );
+    drop(server);
+    database.drop_database().await;
+}
+
+/// The baseline of the assessment phase on PostgreSQL: what one `AssessCustomer` stores (an
+/// assessment row, and the customer's current grade pointed at it) in one transaction,
+/// straight over SQL from `callers` clients back to back. The rows copy the book's stored
+/// assessments under new ids, so they are the same size as the server's.
+async fn direct_inserts(database_url: &str, callers: usize, phase: Duration) -> Measured {
+    let mut options = ConnectOptions::new(database_url.to_owned());
+    options
+        .max_connections(u32::try_from(callers).unwrap())
+        .sqlx_logging(false);
+    let db = Database::connect(options).await.expect("the database");
+    let templates: Vec<String> = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT id FROM assessments ORDER BY id",
+        ))
+        .await
+        .expect("the book's assessments")
+        .into_iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect();
+    let templates = Arc::new(templates);
+    closed_loop(callers, phase, move |n| {
+        let db = db.clone();
+        let template = templates[n % templates.len()].clone();
+        async move {
+            insert_like(&db, &template)
+                .await
+                .map_err(|error| tonic::Status::internal(error.to_string()))
+        }
+    })
+    .await
+}
+
+/// Inserts a copy of assessment `template` under a new id and makes it its customer's current
+/// grade, in one transaction.
+async fn insert_like(db: &DatabaseConnection, template: &str) -> Result<(), sea_orm::DbErr> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO assessments (id, customer_id, figures_id, figures_revision, \
+         model_version_id, assess_time, as_of_date, valid_until, currency, total_score, grade, \
+         document, operation_id, rationale) \
+         SELECT $1, customer_id, figures_id, figures_revision, model_version_id, now(), \
+         as_of_date, valid_until, currency, total_score, grade, document, NULL, rationale \
+         FROM assessments WHERE id = $2",
+        [id.clone().into(), template.into()],
+    ))
+    .await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE customer_grades SET assessment_id = $1, assess_time = now() \
+         WHERE customer_id = (SELECT customer_id FROM assessments WHERE id = $1)",
+        [id.into()],
+    ))
+    .await?;
+    txn.commit().await
 }
 
 /// Calls of `call` on the book's customers in turn (the `n`-th call on customer `n`, round

@@ -15,7 +15,7 @@
 //! 3. the full book re-graded again, the server stopped (SIGTERM) in the middle and a new one
 //!    started: the run ends with exactly one assessment per customer (counted in SQL);
 //! 4. baseline: the rows phase 3 stored (its assessments and the current grades) copied with
-//!    one `INSERT ... SELECT` each into tables of the same shape and indexes.
+//!    one `INSERT ... SELECT` each into tables of the same columns, indexes and foreign keys.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,7 +32,7 @@ use custgrade::proto::{
 };
 use prost::Message;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
-use support::{Server, mebibytes, row, table_header, wait_until_serving};
+use support::{FreshDatabase, Server, mebibytes, row, table_header, wait_until_serving};
 use tonic_health::pb::health_client::HealthClient;
 
 #[tokio::main(flavor = "multi_thread")]
@@ -42,7 +42,8 @@ async fn main() {
         .and_then(|raw| raw.parse().ok())
         .unwrap_or(1_000_000);
     let small = customers / 10;
-    let (database_url, _dir, cleanup) = database().await;
+    let fresh = FreshDatabase::new("regrade").await;
+    let database_url = fresh.url.clone();
     let db = Database::connect(database_url.as_str())
         .await
         .expect("the benchmark database");
@@ -127,47 +128,8 @@ async fn main() {
         "exactly one assessment per customer",
         Some(exactly_once),
     );
-    drop(db);
-    cleanup.await;
-}
-
-/// A fresh database: a SQLite file in a temporary directory, or a new PostgreSQL database
-/// (and the future that drops it).
-async fn database() -> (
-    String,
-    Option<tempfile::TempDir>,
-    std::pin::Pin<Box<dyn Future<Output = ()>>>,
-) {
-    match std::env::var("CUSTGRADE_BENCH_DATABASE_URL") {
-        Ok(server_url) => {
-            let name = format!("custgrade_bench_{}", uuid::Uuid::now_v7().simple());
-            let admin = Database::connect(server_url.as_str())
-                .await
-                .expect("CUSTGRADE_BENCH_DATABASE_URL is reachable");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("the role may create databases");
-            let (base, _) = server_url
-                .rsplit_once('/')
-                .expect("a url ending in /DATABASE");
-            let url = format!("{base}/{name}");
-            let cleanup = Box::pin(async move {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                    .await;
-            });
-            (url, None, cleanup)
-        }
-        Err(_) => {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            );
-            (url, Some(dir), Box::pin(async {}))
-        }
-    }
+    let _ = db.close().await;
+    fresh.drop_database().await;
 }
 
 /// Registers customers `from..to` with one snapshot each, straight in SQL. Their figures vary
@@ -175,7 +137,7 @@ async fn database() -> (
 async fn seed(db: &DatabaseConnection, from: u64, to: u64) {
     let (series, id, boolean_false, date, time) = match db.get_database_backend() {
         DbBackend::Postgres => (
-            format!("generate_series({from}, {} ) AS n(i)", to - 1),
+            format!("generate_series({from}::bigint, {}) AS n(i)", to - 1),
             "'01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0')",
             "false",
             "DATE '2026-09-30'",
@@ -345,9 +307,26 @@ async fn bulk_insert(db: &DatabaseConnection, operation: &str) -> Duration {
 /// The statements that make `bench_{table}`: `table`'s columns and indexes.
 async fn copy_of(db: &DatabaseConnection, table: &str) -> Vec<String> {
     if db.get_database_backend() == DbBackend::Postgres {
-        return vec![format!(
+        // LIKE copies columns, defaults and indexes but not foreign keys; those are checked
+        // on every row the server writes, so the copy gets them too.
+        let foreign_keys = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint \
+                     WHERE conrelid = '{table}'::regclass AND contype = 'f'"
+                ),
+            ))
+            .await
+            .expect("the foreign keys are read");
+        let mut statements = vec![format!(
             "CREATE TABLE bench_{table} (LIKE {table} INCLUDING ALL)"
         )];
+        statements.extend(foreign_keys.into_iter().map(|row| {
+            let definition: String = row.try_get_by_index(0).expect("a definition");
+            format!("ALTER TABLE bench_{table} ADD {definition}")
+        }));
+        return statements;
     }
     let rows = db
         .query_all_raw(sea_orm::Statement::from_string(

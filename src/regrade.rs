@@ -79,7 +79,10 @@ impl Regrader {
             return;
         }
         let inner = Arc::clone(&self.inner);
-        lock(&self.inner.tasks).spawn(async move {
+        let mut tasks = lock(&self.inner.tasks);
+        // Forget the runs that ended, so a server up for months keeps no trace of each.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
             drive(&inner, id).await;
             lock(&inner.running).remove(&id);
         });

@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -135,4 +136,71 @@ pub async fn wait_until_serving(health: HealthClient<Channel>) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the server never reported SERVING");
+}
+
+/// The database a benchmark runs on: a fresh SQLite file in a temporary directory, or, with
+/// `CUSTGRADE_BENCH_DATABASE_URL` naming a PostgreSQL server, a fresh database there.
+pub struct FreshDatabase {
+    pub url: String,
+    pub is_postgres: bool,
+    /// The server's own database, to drop the fresh one from at the end.
+    admin: Option<(DatabaseConnection, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl FreshDatabase {
+    /// Makes the database; `purpose` goes into the PostgreSQL database's name.
+    pub async fn new(purpose: &str) -> Self {
+        let Ok(server_url) = std::env::var("CUSTGRADE_BENCH_DATABASE_URL") else {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            );
+            return Self {
+                url,
+                is_postgres: false,
+                admin: None,
+                _dir: Some(dir),
+            };
+        };
+        let name = format!("custgrade_{purpose}_{}", uuid::Uuid::now_v7().simple());
+        let admin = Database::connect(server_url.as_str())
+            .await
+            .expect("CUSTGRADE_BENCH_DATABASE_URL is reachable");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("the role may create databases");
+        let (base, _) = server_url
+            .rsplit_once('/')
+            .expect("a url ending in /DATABASE");
+        Self {
+            url: format!("{base}/{name}"),
+            is_postgres: true,
+            admin: Some((admin, name)),
+            _dir: None,
+        }
+    }
+
+    /// Drops a PostgreSQL database; a SQLite file goes with its directory.
+    pub async fn drop_database(self) {
+        let Some((admin, name)) = &self.admin else {
+            return;
+        };
+        // FORCE ends our own leftover sessions, but may not end an autovacuum worker's; then
+        // a plain drop once the worker is done.
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("DROP DATABASE IF EXISTS {name}"),
+        ] {
+            match admin.execute_unprepared(&statement).await {
+                Ok(_) => return,
+                Err(error) => {
+                    eprintln!("dropping the benchmark database {name}: {error}");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    }
 }
