@@ -63,6 +63,10 @@ impl Store {
             .acquire_timeout(options.acquire_timeout)
             .connect_timeout(options.acquire_timeout)
             .connect_lazy(true)
+            // Ping only a connection that sat idle (one a server, proxy or firewall may have
+            // dropped), not every connection on every checkout: that ping is a round trip to
+            // the database (on SQLite, to the connection's thread) before every query.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|sqlite| {
                 // WAL lets readers run beside the single writer; the busy timeout is how long
