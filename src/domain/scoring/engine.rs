@@ -9,66 +9,98 @@
 //! remainder so they sum to exactly 100); each contribution is rounded as
 //! `points × effective weight / 100`. The total is the exact sum of the rounded contributions,
 //! so the rationale adds up to the total by construction.
+//!
+//! The arithmetic itself is one piece of code (`tally`) that [`assess`] explains line by line
+//! and [`score`] returns bare, for callers that want the score and grade and no sentence.
 
 use chrono::{Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{
-    assessment::{Assessment, CriterionResult, FiredKnockOut, MissingTreatment, ReasonCode},
-    knockout::Effect,
-    model::{Criterion, MissingPolicy, ScoringModel},
+    assessment::{Assessment, CriterionResult, FiredKnockOut, ReasonCode},
+    input::InputValue,
+    knockout::{Effect, KnockOut},
+    model::ScoringModel,
     rationale::{Locale, criterion_sentence},
+    tally::{capped_grade, caps_grade, fired, tally},
 };
-use crate::domain::figures::FiguresSnapshot;
+use crate::domain::figures::{FigureSet, FiguresSnapshot};
 
 /// How many reason codes an assessment gives: enough to answer "why not A?", few enough to read.
 const REASON_CODES: usize = 3;
 
+/// The score and the grade alone: what [`assess`] decides, without the rationale that explains
+/// it, for callers that rank or re-grade many customers and show no sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Score<'m> {
+    /// The sum of the criteria's contributions, 0-100, two decimals.
+    pub total_score: Decimal,
+    pub grade_before_knock_outs: &'m str,
+    /// The lower of the score's grade and every fired knock-out's cap.
+    pub grade: &'m str,
+}
+
+/// Grades `figures` with `model`: the same score and grade as [`assess`], by the same
+/// arithmetic, without writing the rationale.
+pub fn score<'m>(model: &'m ScoringModel, figures: &FigureSet) -> Score<'m> {
+    let values = model
+        .criteria
+        .iter()
+        .map(|criterion| criterion.input.value(figures));
+    let total_score = tally(model, values).total;
+    let grade_before_knock_outs = model.grade_at(total_score);
+    // Only the caps can change the grade; the other knock-outs are not even evaluated.
+    let caps = model.knock_outs.iter().filter(caps_grade);
+    let grade = capped_grade(model, grade_before_knock_outs, fired(caps, figures));
+    Score {
+        total_score,
+        grade_before_knock_outs,
+        grade,
+    }
+}
+
 /// Grades `snapshot` with `model`, explaining every step in `locale`.
 pub fn assess(model: &ScoringModel, snapshot: &FiguresSnapshot, locale: Locale) -> Assessment {
     let figures = &snapshot.figures;
-    let scored: Vec<Scored> = model
+    let values: Vec<Option<InputValue>> = model
         .criteria
         .iter()
-        .map(|criterion| score(criterion, snapshot))
+        .map(|criterion| criterion.input.value(figures))
         .collect();
-    let weights: Vec<Decimal> = model.criteria.iter().map(|c| c.weight_percent).collect();
-    let kept: Vec<bool> = scored
-        .iter()
-        .map(|s| s.missing != Some(MissingTreatment::Dropped))
-        .collect();
-    let effective = effective_weights(&weights, &kept);
-
+    let tally = tally(model, values.iter().map(Option::as_ref));
     let criteria: Vec<CriterionResult> = model
         .criteria
         .iter()
-        .zip(scored)
-        .zip(effective)
-        .map(|((criterion, scored), weight)| {
+        .zip(values)
+        .zip(tally.lines)
+        .map(|((criterion, value), scored)| {
             let mut line = CriterionResult {
                 key: criterion.key.clone(),
                 input: criterion.input,
-                value: scored.value,
-                matched: scored.matched,
+                matched: scored
+                    .hit
+                    .zip(value.as_ref())
+                    .map(|(hit, value)| hit.matched(value)),
+                value,
                 missing: scored.missing,
                 points: scored.points,
                 weight_percent: criterion.weight_percent,
-                effective_weight_percent: weight,
-                contribution: round2(scored.points * weight / Decimal::ONE_HUNDRED),
-                max_contribution: weight,
+                effective_weight_percent: scored.effective_weight,
+                contribution: scored.contribution,
+                max_contribution: scored.effective_weight,
                 sentence: String::new(),
             };
             line.sentence = criterion_sentence(&line, locale);
             line
         })
         .collect();
-    let total_score: Decimal = criteria.iter().map(|line| line.contribution).sum();
+    let total_score = tally.total;
 
-    let grade_before_knock_outs = model.grade_for(total_score);
-    let knock_outs: Vec<FiredKnockOut> = model
-        .knock_outs
+    let grade_before = model.grade_at(total_score);
+    let fired: Vec<&KnockOut> = fired(&model.knock_outs, figures).collect();
+    let grade = capped_grade(model, grade_before, fired.iter().copied()).to_owned();
+    let knock_outs: Vec<FiredKnockOut> = fired
         .iter()
-        .filter(|rule| rule.fires(|input| input.value(figures)))
         .map(|rule| FiredKnockOut {
             key: rule.key.clone(),
             description_en: rule.description_en.clone(),
@@ -76,7 +108,6 @@ pub fn assess(model: &ScoringModel, snapshot: &FiguresSnapshot, locale: Locale) 
             effect: rule.effect.clone(),
         })
         .collect();
-    let grade = capped_grade(model, &grade_before_knock_outs, &knock_outs);
     let blocked_by: Vec<String> = knock_outs
         .iter()
         .filter(|fired| fired.effect == Effect::BlockCredit)
@@ -99,97 +130,12 @@ pub fn assess(model: &ScoringModel, snapshot: &FiguresSnapshot, locale: Locale) 
         reason_codes: reason_codes(&criteria),
         criteria,
         total_score,
-        grade_before_knock_outs,
+        grade_before_knock_outs: grade_before.to_owned(),
         knock_outs,
         grade,
         credit,
         review_required,
     }
-}
-
-/// A criterion's points before weighting.
-struct Scored {
-    value: Option<super::input::InputValue>,
-    matched: Option<super::mapping::Matched>,
-    missing: Option<MissingTreatment>,
-    points: Decimal,
-}
-
-fn score(criterion: &Criterion, snapshot: &FiguresSnapshot) -> Scored {
-    let value = criterion.input.value(&snapshot.figures);
-    let mapped = value.as_ref().and_then(|v| criterion.mapping.map(v));
-    if let Some(mapped) = mapped {
-        return Scored {
-            value,
-            matched: Some(mapped.matched),
-            missing: None,
-            points: clamp_points(mapped.points),
-        };
-    }
-    let (missing, points) = match &criterion.missing {
-        MissingPolicy::Zero => (MissingTreatment::CountedAsZero, Decimal::ZERO),
-        MissingPolicy::Neutral { points } => {
-            (MissingTreatment::CountedAsNeutral, clamp_points(*points))
-        }
-        MissingPolicy::Drop => (MissingTreatment::Dropped, Decimal::ZERO),
-    };
-    Scored {
-        value,
-        matched: None,
-        missing: Some(missing),
-        points,
-    }
-}
-
-/// Points stay within 0-100 even if a model that skipped validation says otherwise.
-fn clamp_points(points: Decimal) -> Decimal {
-    round2(points.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED))
-}
-
-/// The kept criteria's weights scaled to sum to exactly 100, 0 for the dropped ones.
-fn effective_weights(weights: &[Decimal], kept: &[bool]) -> Vec<Decimal> {
-    let kept_sum: Decimal = weights
-        .iter()
-        .zip(kept)
-        .filter(|(_, kept)| **kept)
-        .map(|(weight, _)| *weight)
-        .sum();
-    let last_kept = kept.iter().rposition(|kept| *kept);
-    let mut effective = vec![Decimal::ZERO; weights.len()];
-    let (Some(last_kept), true) = (last_kept, kept_sum > Decimal::ZERO) else {
-        return effective;
-    };
-    let mut assigned = Decimal::ZERO;
-    for (index, (weight, kept)) in weights.iter().zip(kept).enumerate() {
-        if !*kept || index == last_kept {
-            continue;
-        }
-        let scaled = round2(*weight * Decimal::ONE_HUNDRED / kept_sum);
-        assigned += scaled;
-        if let Some(slot) = effective.get_mut(index) {
-            *slot = scaled;
-        }
-    }
-    if let Some(slot) = effective.get_mut(last_kept) {
-        *slot = Decimal::ONE_HUNDRED - assigned;
-    }
-    effective
-}
-
-/// The lowest of the score's grade and every fired cap; caps naming no grade are ignored.
-fn capped_grade(model: &ScoringModel, computed: &str, fired: &[FiredKnockOut]) -> String {
-    let caps = fired
-        .iter()
-        .filter_map(|knock_out| match &knock_out.effect {
-            Effect::CapGrade(cap) => model.grade_rank(cap).map(|rank| (rank, cap)),
-            Effect::BlockCredit | Effect::FlagReview => None,
-        });
-    let start = model.grade_rank(computed).map(|rank| (rank, computed));
-    let lowest = caps.fold(start, |lowest, cap| match lowest {
-        Some(current) if current.0 >= cap.0 => Some(current),
-        _ => Some((cap.0, cap.1.as_str())),
-    });
-    lowest.map_or_else(|| computed.to_owned(), |(_, grade)| grade.to_owned())
 }
 
 /// The criteria that lost the most, worst first, ties in model order, none that lost nothing.
@@ -240,13 +186,6 @@ mod tests {
         assert_eq!(round2(d(exact)), d(rounded));
     }
 
-    #[test]
-    fn three_equal_kept_weights_share_100_with_the_remainder_last() {
-        let weights = [d("10"), d("10"), d("10"), d("70")];
-        let effective = effective_weights(&weights, &[true, true, true, false]);
-        assert_eq!(effective, vec![d("33.33"), d("33.33"), d("33.34"), d("0")]);
-    }
-
     #[rstest]
     #[case("2026-03-31", 12, "2027-03-31")]
     #[case("2026-08-31", 1, "2026-09-30")]
@@ -258,11 +197,5 @@ mod tests {
         #[case] until: NaiveDate,
     ) {
         assert_eq!(valid_until(as_of, months), until);
-    }
-
-    #[test]
-    fn no_kept_weight_leaves_every_weight_at_zero() {
-        let effective = effective_weights(&[d("50"), d("50")], &[false, false]);
-        assert_eq!(effective, vec![Decimal::ZERO, Decimal::ZERO]);
     }
 }

@@ -2,7 +2,7 @@
 //! display names, and its value as the engine uses it. Kept apart so models (data) name inputs
 //! with the same words as the figures API, and so adding a figure is a change in one place.
 
-use std::str::FromStr;
+use std::borrow::Cow;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -80,15 +80,21 @@ impl InputKind {
 #[serde(rename_all = "snake_case")]
 pub enum InputValue {
     Number(Decimal),
-    Category(String),
+    /// A static name when the engine reads it from the figures; owned when read back.
+    Category(Cow<'static, str>),
 }
 
 impl InputValue {
     /// The key a lookup table is searched with: the category, or the number's plain text ("3").
     pub fn lookup_key(&self) -> String {
+        self.key_text().into_owned()
+    }
+
+    /// [`InputValue::lookup_key`], borrowed when the value is already a name.
+    pub fn key_text(&self) -> Cow<'_, str> {
         match self {
-            Self::Number(number) => number.normalize().to_string(),
-            Self::Category(name) => name.clone(),
+            Self::Number(number) => Cow::Owned(number.normalize().to_string()),
+            Self::Category(name) => Cow::Borrowed(name.as_ref()),
         }
     }
 }
@@ -188,10 +194,10 @@ impl Input {
             RevenueGrowthPercent => measure(f.revenue_growth_percent),
             CreditRating => f
                 .credit_rating
-                .map(|r| InputValue::Category(r.name().into())),
+                .map(|r| InputValue::Category(Cow::Borrowed(r.name()))),
             FinancialStatementsProvided => f
                 .financial_statements_provided
-                .map(|b| InputValue::Category(b.to_string())),
+                .map(|provided| InputValue::Category(Cow::Borrowed(flag_name(provided)))),
         }
     }
 
@@ -269,10 +275,14 @@ fn count(number: Option<i32>) -> Option<InputValue> {
 
 /// Through the shortest text that reads back as the same `f64`, so 0.1 is exactly 0.1.
 fn measure(value: Option<f64>) -> Option<InputValue> {
-    let value = value.filter(|v| v.is_finite())?;
-    Decimal::from_str(&value.to_string())
-        .ok()
+    value
+        .and_then(super::measure::shortest_decimal)
         .map(InputValue::Number)
+}
+
+/// A flag's category, as [`categories`] spells it.
+fn flag_name(flag: bool) -> &'static str {
+    if flag { "true" } else { "false" }
 }
 
 /// Every category an input can take, for checking lookup keys and condition values; empty for
@@ -289,6 +299,8 @@ pub fn categories(kind: InputKind) -> &'static [&'static str] {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use std::str::FromStr;
+
     use rstest::rstest;
 
     use super::*;
@@ -376,7 +388,7 @@ mod tests {
                 .to_owned();
             assert_eq!(
                 Input::CreditRating.value(&figures),
-                Some(InputValue::Category(spelled.clone()))
+                Some(InputValue::Category(spelled.clone().into()))
             );
             assert!(categories(InputKind::Rating).contains(&spelled.as_str()));
         }

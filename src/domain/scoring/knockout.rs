@@ -5,7 +5,10 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::input::{Input, InputValue};
+use super::{
+    decimal::order,
+    input::{Input, InputValue},
+};
 
 /// A named rule: when any of its conditions holds, its effect applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,9 +80,9 @@ impl Condition {
             return false;
         };
         match value {
-            InputValue::Number(number) => match expected.trim().parse::<Decimal>() {
-                Ok(expected) => compare(self.op, number.cmp(&expected)),
-                Err(_) => false,
+            InputValue::Number(number) => match threshold(expected) {
+                Some(expected) => compare(self.op, order(*number, expected)),
+                None => false,
             },
             InputValue::Category(name) => match self.op {
                 Comparison::Eq => name == expected,
@@ -96,6 +99,17 @@ impl KnockOut {
         self.when_any
             .iter()
             .any(|condition| condition.holds(read(condition.input).as_ref()))
+    }
+}
+
+/// A condition's number. Most are a few digits ("90", "0"), which read faster as an integer
+/// than as a decimal, to the same value.
+fn threshold(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    let few_digits = (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
+    match text.parse::<i64>() {
+        Ok(whole) if few_digits => Some(Decimal::from(whole)),
+        _ => text.parse().ok(),
     }
 }
 
@@ -152,6 +166,23 @@ mod tests {
         assert_eq!(test.holds(Some(&days(overdue))), holds);
     }
 
+    #[rstest]
+    #[case("90", Some("90"))]
+    #[case(" 0 ", Some("0"))]
+    #[case("007", Some("7"))]
+    #[case("-5", Some("-5"))]
+    #[case("0.5", Some("0.5"))]
+    #[case("1234567890123456789012", Some("1234567890123456789012"))]
+    #[case("D", None)]
+    #[case("", None)]
+    fn a_threshold_reads_as_the_decimal_it_spells(
+        #[case] text: &str,
+        #[case] expected: Option<&str>,
+    ) {
+        let expected = expected.map(|number| number.parse::<Decimal>().unwrap());
+        assert_eq!(threshold(text), expected);
+    }
+
     #[test]
     fn a_missing_input_only_satisfies_is_missing() {
         let missing = condition(
@@ -197,7 +228,7 @@ mod tests {
             ],
             effect: Effect::CapGrade("C".into()),
         };
-        let provided = |flag: Option<&str>| {
+        let provided = |flag: Option<&'static str>| {
             let value = flag.map(|f| InputValue::Category(f.into()));
             rule.fires(|_| value.clone())
         };

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::input::InputValue;
+use super::{decimal::order, input::InputValue};
 
 /// The rule that maps a value to points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,18 +88,48 @@ pub struct Mapped {
     pub matched: Matched,
 }
 
+/// Where a value fell in a mapping, borrowed from it: what [`Matched`] says, without copying
+/// the band or the key, for a caller that wants the points and not the explanation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Hit<'m> {
+    Band {
+        index: usize,
+        band: &'m Band,
+    },
+    Segment {
+        from: &'m CurvePoint,
+        to: &'m CurvePoint,
+    },
+    BeforeCurve {
+        first: &'m CurvePoint,
+    },
+    AfterCurve {
+        last: &'m CurvePoint,
+    },
+    Entry {
+        key: &'m str,
+    },
+    /// The key is not in the table; the table's default applied.
+    Default,
+}
+
+/// Points before rounding, and where in the mapping they came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Located<'m> {
+    pub points: Decimal,
+    pub hit: Hit<'m>,
+}
+
 impl Band {
     /// Whether `value` falls in this band.
     pub fn contains(&self, value: Decimal) -> bool {
-        let above_lower = self.lower.is_none_or(|lower| value >= lower);
+        // The upper end first: scanning bands from low to high, a value above a band fails
+        // there, so each band below the one that holds it costs one comparison, not two.
         let below_upper = self.upper.is_none_or(|upper| {
-            if self.upper_inclusive {
-                value <= upper
-            } else {
-                value < upper
-            }
+            let to_upper = order(value, upper);
+            to_upper.is_lt() || (self.upper_inclusive && to_upper.is_eq())
         });
-        above_lower && below_upper
+        below_upper && self.lower.is_none_or(|lower| order(value, lower).is_ge())
     }
 }
 
@@ -108,30 +138,64 @@ impl Mapping {
     /// an unknown key without a default, a number given to a table meant for names): the
     /// engine then treats the input as missing.
     pub fn map(&self, value: &InputValue) -> Option<Mapped> {
+        self.locate(value).map(|located| Mapped {
+            points: located.points,
+            matched: located.hit.matched(value),
+        })
+    }
+
+    /// What [`Mapping::map`] finds, borrowed from the mapping. The one place a value is matched
+    /// against bands, corners and entries.
+    pub fn locate(&self, value: &InputValue) -> Option<Located<'_>> {
         match self {
             Self::Bands(bands) => {
                 let number = as_number(value)?;
-                let index = bands.iter().position(|band| band.contains(number))?;
-                let band = bands.get(index)?.clone();
-                Some(Mapped {
+                let (index, band) = bands
+                    .iter()
+                    .enumerate()
+                    .find(|(_, band)| band.contains(number))?;
+                Some(Located {
                     points: band.points,
-                    matched: Matched::Band { index, band },
+                    hit: Hit::Band { index, band },
                 })
             }
             Self::Curve(corners) => interpolate(corners, as_number(value)?),
             Self::Lookup { entries, default } => {
-                let key = value.lookup_key();
-                if let Some(points) = entries.get(&key) {
-                    return Some(Mapped {
+                if let Some((key, points)) = entries.get_key_value(value.key_text().as_ref()) {
+                    return Some(Located {
                         points: *points,
-                        matched: Matched::Entry { key },
+                        hit: Hit::Entry { key },
                     });
                 }
-                default.map(|points| Mapped {
+                default.map(|points| Located {
                     points,
-                    matched: Matched::Default { key },
+                    hit: Hit::Default,
                 })
             }
+        }
+    }
+}
+
+impl Hit<'_> {
+    /// The owned description of this hit; `value` is what was looked up.
+    pub fn matched(self, value: &InputValue) -> Matched {
+        match self {
+            Self::Band { index, band } => Matched::Band {
+                index,
+                band: band.clone(),
+            },
+            Self::Segment { from, to } => Matched::Segment {
+                from: *from,
+                to: *to,
+            },
+            Self::BeforeCurve { first } => Matched::BeforeCurve { first: *first },
+            Self::AfterCurve { last } => Matched::AfterCurve { last: *last },
+            Self::Entry { key } => Matched::Entry {
+                key: key.to_owned(),
+            },
+            Self::Default => Matched::Default {
+                key: value.lookup_key(),
+            },
         }
     }
 }
@@ -143,33 +207,33 @@ fn as_number(value: &InputValue) -> Option<Decimal> {
     }
 }
 
-fn interpolate(corners: &[CurvePoint], x: Decimal) -> Option<Mapped> {
-    let first = *corners.first()?;
-    let last = *corners.last()?;
-    if x <= first.x {
-        return Some(Mapped {
+fn interpolate(corners: &[CurvePoint], x: Decimal) -> Option<Located<'_>> {
+    let first = corners.first()?;
+    let last = corners.last()?;
+    if order(x, first.x).is_le() {
+        return Some(Located {
             points: first.points,
-            matched: Matched::BeforeCurve { first },
+            hit: Hit::BeforeCurve { first },
         });
     }
-    if x >= last.x {
-        return Some(Mapped {
+    if order(x, last.x).is_ge() {
+        return Some(Located {
             points: last.points,
-            matched: Matched::AfterCurve { last },
+            hit: Hit::AfterCurve { last },
         });
     }
     let (from, to) = corners
         .windows(2)
         .filter_map(|pair| match pair {
-            [from, to] => Some((*from, *to)),
+            [from, to] => Some((from, to)),
             _ => None,
         })
-        .find(|(from, to)| from.x <= x && x < to.x)?;
+        .find(|(from, to)| order(x, to.x).is_lt() && order(from.x, x).is_le())?;
     let run = to.x - from.x;
     let points = from.points + (to.points - from.points) * (x - from.x) / run;
-    Some(Mapped {
+    Some(Located {
         points,
-        matched: Matched::Segment { from, to },
+        hit: Hit::Segment { from, to },
     })
 }
 

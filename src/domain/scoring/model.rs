@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{input::Input, knockout::KnockOut, mapping::Mapping, policy::GradePolicy};
+use super::{
+    decimal::order, input::Input, knockout::KnockOut, mapping::Mapping, policy::GradePolicy,
+};
 
 /// One version of a model: everything needed to turn a snapshot into a grade.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,12 +77,16 @@ pub struct GradeThreshold {
 impl ScoringModel {
     /// The grade a score earns: the first threshold it reaches, else the lowest grade.
     pub fn grade_for(&self, score: Decimal) -> String {
+        self.grade_at(score).to_owned()
+    }
+
+    /// [`ScoringModel::grade_for`], borrowed from the model; empty when it has no grades.
+    pub fn grade_at(&self, score: Decimal) -> &str {
         self.grades
             .iter()
-            .find(|threshold| score >= threshold.min_score)
+            .find(|threshold| order(score, threshold.min_score).is_ge())
             .or(self.grades.last())
-            .map(|threshold| threshold.grade.clone())
-            .unwrap_or_default()
+            .map_or("", |threshold| threshold.grade.as_str())
     }
 
     /// The grade's position, 0 for the best; `None` for a name the model does not have.

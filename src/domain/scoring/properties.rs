@@ -1,5 +1,6 @@
 //! Invariants of the engine over generated figures and weights: the score stays in range,
-//! adds up, moves the right way, re-weights to exactly 100 and is reproducible.
+//! adds up, moves the right way, re-weights to exactly 100 and is reproducible; and the score
+//! alone agrees with the full assessment on every model.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,7 +8,8 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::{
-    engine::assess,
+    document::default_models,
+    engine::{assess, score},
     fixture::{model, snapshot},
     model::MissingPolicy,
     rationale::Locale,
@@ -43,6 +45,38 @@ prop_compose! {
             net_profit_margin_percent: margin,
             net_assets,
             ..FigureSet::default()
+        }
+    }
+}
+
+/// Amounts from cents to billions, spread over every order of magnitude.
+fn any_amount() -> impl Strategy<Value = Decimal> {
+    (-100_000i64..=1_000_000, 0u32..=7)
+        .prop_map(|(cents, zeros)| Decimal::new(cents, 2) * Decimal::from(10i64.pow(zeros)))
+}
+
+prop_compose! {
+    /// Every input the default models and the test model read, any of them missing.
+    fn any_model_figures()(
+        figures in any_figures(),
+        growth in proptest::option::of(-100.0f64..=200.0),
+        gross_margin in proptest::option::of(-100.0f64..=100.0),
+        cooperation in proptest::option::of(0.0f64..=30.0),
+        debt_to_asset in proptest::option::of(0.0f64..=150.0),
+        revenue in proptest::option::of(any_amount()),
+        budget in proptest::option::of(any_amount()),
+        amounts in (proptest::option::of(any_amount()), proptest::option::of(any_amount())),
+    ) -> FigureSet {
+        FigureSet {
+            revenue_growth_percent: growth,
+            gross_margin_percent: gross_margin,
+            cooperation_years: cooperation,
+            debt_to_asset_ratio_percent: debt_to_asset,
+            annual_revenue: revenue,
+            annual_purchase_budget: budget,
+            sales_last_12_months: amounts.0.or(figures.sales_last_12_months),
+            net_assets: amounts.1.or(figures.net_assets),
+            ..figures
         }
     }
 }
@@ -124,5 +158,17 @@ proptest! {
         let stored: super::assessment::Assessment = serde_json::from_str(&serde_json::to_string(&first).unwrap()).unwrap();
         prop_assert_eq!(&first, &again);
         prop_assert_eq!(stored, first);
+    }
+
+    #[test]
+    fn the_score_alone_is_the_full_assessments_score_and_grade(figures in any_model_figures()) {
+        let [existing, prospects] = default_models().unwrap();
+        for model in [model(), existing, prospects] {
+            let assessment = assess(&model, &snapshot(figures.clone()), Locale::En);
+            let alone = score(&model, &figures);
+            prop_assert_eq!(alone.total_score, assessment.total_score, "{}", model.name);
+            prop_assert_eq!(alone.grade_before_knock_outs, assessment.grade_before_knock_outs.as_str());
+            prop_assert_eq!(alone.grade, assessment.grade.as_str());
+        }
     }
 }

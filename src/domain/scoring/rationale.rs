@@ -2,6 +2,8 @@
 //! arithmetic so wording can change without touching a number, and both languages sit side by
 //! side where a translator can compare them.
 
+use std::fmt;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -53,158 +55,254 @@ impl std::str::FromStr for Locale {
 
 /// The one sentence that explains a criterion's line, from the numbers already in it.
 pub fn criterion_sentence(line: &CriterionResult, locale: Locale) -> String {
-    let name = line.input.display_name(locale);
-    let value = line
-        .value
-        .as_ref()
-        .map(|v| value_text(line.input, v, locale));
-    let subject = match &value {
-        Some(value) => format!("{name} {value}"),
-        None => name.to_owned(),
-    };
-    let arithmetic = arithmetic(line, locale);
-    match (&line.matched, line.missing, locale) {
-        (Some(matched), _, Locale::En) => {
-            format!("{subject} {}: {arithmetic}.", matched_en(matched))
-        }
-        (Some(matched), _, Locale::ZhCn) => {
-            format!("{subject} {}：{arithmetic}。", matched_zh(matched))
-        }
-        (None, treatment, Locale::En) => {
-            let why = match value {
-                Some(_) => "is not covered by the mapping",
-                None => "is not provided",
-            };
-            match treatment {
-                Some(MissingTreatment::Dropped) => format!(
-                    "{subject} {why}, so the criterion is left out and the other weights are \
-                     scaled up to 100 %."
-                ),
-                Some(MissingTreatment::CountedAsNeutral) => {
-                    format!("{subject} {why}, so it counts as neutral: {arithmetic}.")
+    Sentence { line, locale }.to_string()
+}
+
+/// A criterion's sentence, written straight into the string being built: an assessment has
+/// one per criterion, and nested `format!`s would allocate a dozen strings for each.
+struct Sentence<'a> {
+    line: &'a CriterionResult,
+    locale: Locale,
+}
+
+impl fmt::Display for Sentence<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { line, locale } = *self;
+        let subject = Subject { line, locale };
+        let arithmetic = Arithmetic { line, locale };
+        let provided = line.value.is_some();
+        match (&line.matched, line.missing, locale) {
+            (Some(matched), _, Locale::En) => {
+                write!(f, "{subject} {}: {arithmetic}.", MatchedEn(matched))
+            }
+            (Some(matched), _, Locale::ZhCn) => {
+                write!(f, "{subject} {}：{arithmetic}。", MatchedZh(matched))
+            }
+            (None, treatment, Locale::En) => {
+                let why = if provided {
+                    "is not covered by the mapping"
+                } else {
+                    "is not provided"
+                };
+                match treatment {
+                    Some(MissingTreatment::Dropped) => write!(
+                        f,
+                        "{subject} {why}, so the criterion is left out and the other weights \
+                         are scaled up to 100 %."
+                    ),
+                    Some(MissingTreatment::CountedAsNeutral) => {
+                        write!(f, "{subject} {why}, so it counts as neutral: {arithmetic}.")
+                    }
+                    _ => write!(f, "{subject} {why}, so it counts as zero: {arithmetic}."),
                 }
-                _ => format!("{subject} {why}, so it counts as zero: {arithmetic}."),
+            }
+            (None, treatment, Locale::ZhCn) => {
+                let why = if provided {
+                    " 不在映射范围内"
+                } else {
+                    "未提供"
+                };
+                match treatment {
+                    Some(MissingTreatment::Dropped) => {
+                        write!(
+                            f,
+                            "{subject}{why}，该项不计入，其余权重按比例放大至 100 %。"
+                        )
+                    }
+                    Some(MissingTreatment::CountedAsNeutral) => {
+                        write!(f, "{subject}{why}，按中性分计：{arithmetic}。")
+                    }
+                    _ => write!(f, "{subject}{why}，按 0 分计：{arithmetic}。"),
+                }
             }
         }
-        (None, treatment, Locale::ZhCn) => {
-            let why = match value {
-                Some(_) => " 不在映射范围内",
-                None => "未提供",
-            };
-            match treatment {
-                Some(MissingTreatment::Dropped) => {
-                    format!("{subject}{why}，该项不计入，其余权重按比例放大至 100 %。")
-                }
-                Some(MissingTreatment::CountedAsNeutral) => {
-                    format!("{subject}{why}，按中性分计：{arithmetic}。")
-                }
-                _ => format!("{subject}{why}，按 0 分计：{arithmetic}。"),
-            }
+    }
+}
+
+/// The input's name and, when provided, its value: "On-time payment rate 95 %".
+struct Subject<'a> {
+    line: &'a CriterionResult,
+    locale: Locale,
+}
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let input = self.line.input;
+        f.write_str(input.display_name(self.locale))?;
+        match &self.line.value {
+            Some(value) => write!(f, " {}", ValueText::new(input, value, self.locale)),
+            None => Ok(()),
         }
     }
 }
 
 /// "80 points × 15 % = 12.00 of 15.00", naming the model's weight when re-weighting changed it.
-fn arithmetic(line: &CriterionResult, locale: Locale) -> String {
-    let points = plain(line.points);
-    let weight = plain(line.effective_weight_percent);
-    let contribution = two_decimals(line.contribution);
-    let max = two_decimals(line.max_contribution);
-    let reweighted = line.effective_weight_percent != line.weight_percent;
-    let original = plain(line.weight_percent);
-    match locale {
-        Locale::En => {
-            let note = if reweighted {
-                format!(" (re-weighted from {original} %)")
-            } else {
-                String::new()
-            };
-            format!("{points} points × {weight} %{note} = {contribution} of {max}")
-        }
-        Locale::ZhCn => {
-            let note = if reweighted {
-                format!("（由 {original} % 重新加权）")
-            } else {
-                String::new()
-            };
-            format!("{points} 分 × {weight} %{note} = {contribution}（满分 {max}）")
+struct Arithmetic<'a> {
+    line: &'a CriterionResult,
+    locale: Locale,
+}
+
+impl fmt::Display for Arithmetic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = self.line;
+        let points = Plain(line.points);
+        let weight = Plain(line.effective_weight_percent);
+        let contribution = TwoDecimals(line.contribution);
+        let max = TwoDecimals(line.max_contribution);
+        let reweighted = line.effective_weight_percent != line.weight_percent;
+        let original = Plain(line.weight_percent);
+        match (self.locale, reweighted) {
+            (Locale::En, false) => {
+                write!(f, "{points} points × {weight} % = {contribution} of {max}")
+            }
+            (Locale::En, true) => write!(
+                f,
+                "{points} points × {weight} % (re-weighted from {original} %) = {contribution} \
+                 of {max}"
+            ),
+            (Locale::ZhCn, false) => {
+                write!(f, "{points} 分 × {weight} % = {contribution}（满分 {max}）")
+            }
+            (Locale::ZhCn, true) => write!(
+                f,
+                "{points} 分 × {weight} %（由 {original} % 重新加权） = {contribution}（满分 {max}）"
+            ),
         }
     }
 }
 
-fn matched_en(matched: &Matched) -> String {
-    match matched {
-        Matched::Band { band, .. } => format!("falls in band {}", interval(band)),
-        Matched::Segment { from, to } => format!(
-            "lies between {} ({} points) and {} ({} points)",
-            plain(from.x),
-            plain(from.points),
-            plain(to.x),
-            plain(to.points)
-        ),
-        Matched::BeforeCurve { first } => {
-            format!("is at or below the curve's first point {}", plain(first.x))
+struct MatchedEn<'a>(&'a Matched);
+
+impl fmt::Display for MatchedEn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Matched::Band { band, .. } => write!(f, "falls in band {}", Interval(band)),
+            Matched::Segment { from, to } => write!(
+                f,
+                "lies between {} ({} points) and {} ({} points)",
+                Plain(from.x),
+                Plain(from.points),
+                Plain(to.x),
+                Plain(to.points)
+            ),
+            Matched::BeforeCurve { first } => {
+                write!(
+                    f,
+                    "is at or below the curve's first point {}",
+                    Plain(first.x)
+                )
+            }
+            Matched::AfterCurve { last } => {
+                write!(f, "is at or above the curve's last point {}", Plain(last.x))
+            }
+            Matched::Entry { key } => write!(f, "matches table entry \"{key}\""),
+            Matched::Default { .. } => f.write_str("is not in the table, so the default applies"),
         }
-        Matched::AfterCurve { last } => {
-            format!("is at or above the curve's last point {}", plain(last.x))
-        }
-        Matched::Entry { key } => format!("matches table entry \"{key}\""),
-        Matched::Default { .. } => "is not in the table, so the default applies".to_owned(),
     }
 }
 
-fn matched_zh(matched: &Matched) -> String {
-    match matched {
-        Matched::Band { band, .. } => format!("落在区间 {}", interval(band)),
-        Matched::Segment { from, to } => format!(
-            "位于 {}（{} 分）与 {}（{} 分）之间",
-            plain(from.x),
-            plain(from.points),
-            plain(to.x),
-            plain(to.points)
-        ),
-        Matched::BeforeCurve { first } => format!("不高于曲线起点 {}", plain(first.x)),
-        Matched::AfterCurve { last } => format!("不低于曲线终点 {}", plain(last.x)),
-        Matched::Entry { key } => format!("对应表中条目“{key}”"),
-        Matched::Default { .. } => "不在对照表中，采用默认值".to_owned(),
+struct MatchedZh<'a>(&'a Matched);
+
+impl fmt::Display for MatchedZh<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Matched::Band { band, .. } => write!(f, "落在区间 {}", Interval(band)),
+            Matched::Segment { from, to } => write!(
+                f,
+                "位于 {}（{} 分）与 {}（{} 分）之间",
+                Plain(from.x),
+                Plain(from.points),
+                Plain(to.x),
+                Plain(to.points)
+            ),
+            Matched::BeforeCurve { first } => write!(f, "不高于曲线起点 {}", Plain(first.x)),
+            Matched::AfterCurve { last } => write!(f, "不低于曲线终点 {}", Plain(last.x)),
+            Matched::Entry { key } => write!(f, "对应表中条目“{key}”"),
+            Matched::Default { .. } => f.write_str("不在对照表中，采用默认值"),
+        }
     }
 }
 
 /// "[90, 95)", "(-∞, 80)", "[95, 100]".
-fn interval(band: &Band) -> String {
-    let lower = band
-        .lower
-        .map_or_else(|| "(-∞".to_owned(), |l| format!("[{}", plain(l)));
-    let upper = match (band.upper, band.upper_inclusive) {
-        (None, _) => "+∞)".to_owned(),
-        (Some(u), true) => format!("{}]", plain(u)),
-        (Some(u), false) => format!("{})", plain(u)),
-    };
-    format!("{lower}, {upper}")
+struct Interval<'a>(&'a Band);
+
+impl fmt::Display for Interval<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let band = self.0;
+        match band.lower {
+            Some(lower) => write!(f, "[{}, ", Plain(lower))?,
+            None => f.write_str("(-∞, ")?,
+        }
+        match (band.upper, band.upper_inclusive) {
+            (None, _) => f.write_str("+∞)"),
+            (Some(upper), true) => write!(f, "{}]", Plain(upper)),
+            (Some(upper), false) => write!(f, "{})", Plain(upper)),
+        }
+    }
 }
 
 /// An input's value as a person reads it: the number with its unit, or the category.
 pub(super) fn value_text(input: Input, value: &InputValue, locale: Locale) -> String {
-    match value {
-        InputValue::Number(number) => format!("{}{}", plain(*number), input.unit(locale)),
-        InputValue::Category(name) => match (name.as_str(), locale) {
-            ("true", Locale::En) => "yes".to_owned(),
-            ("false", Locale::En) => "no".to_owned(),
-            ("true", Locale::ZhCn) => "是".to_owned(),
-            ("false", Locale::ZhCn) => "否".to_owned(),
-            (other, _) => other.to_owned(),
-        },
+    ValueText::new(input, value, locale).to_string()
+}
+
+struct ValueText<'a> {
+    input: Input,
+    value: &'a InputValue,
+    locale: Locale,
+}
+
+impl<'a> ValueText<'a> {
+    fn new(input: Input, value: &'a InputValue, locale: Locale) -> Self {
+        Self {
+            input,
+            value,
+            locale,
+        }
+    }
+}
+
+impl fmt::Display for ValueText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value {
+            InputValue::Number(number) => {
+                write!(f, "{}{}", Plain(*number), self.input.unit(self.locale))
+            }
+            InputValue::Category(name) => f.write_str(match (name.as_ref(), self.locale) {
+                ("true", Locale::En) => "yes",
+                ("false", Locale::En) => "no",
+                ("true", Locale::ZhCn) => "是",
+                ("false", Locale::ZhCn) => "否",
+                (other, _) => other,
+            }),
+        }
     }
 }
 
 /// Without trailing zeros: 80, 47.5, 17.65.
 pub(super) fn plain(number: Decimal) -> String {
-    number.normalize().to_string()
+    Plain(number).to_string()
 }
 
 /// Always two decimals: 12.00.
 pub(super) fn two_decimals(number: Decimal) -> String {
-    format!("{number:.2}")
+    TwoDecimals(number).to_string()
+}
+
+struct Plain(Decimal);
+
+impl fmt::Display for Plain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.normalize(), f)
+    }
+}
+
+struct TwoDecimals(Decimal);
+
+impl fmt::Display for TwoDecimals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2}", self.0)
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +332,7 @@ mod tests {
             upper_inclusive,
             points: Decimal::ZERO,
         };
-        assert_eq!(interval(&band), text);
+        assert_eq!(Interval(&band).to_string(), text);
     }
 
     #[test]
