@@ -163,6 +163,11 @@ fn valid_until(as_of: NaiveDate, months: u32) -> NaiveDate {
 /// The crate's one rounding rule for points, weights and contributions, and for every other
 /// amount it reports to the cent or to two decimals (monthly purchases, gross profit, shares).
 pub fn round2(number: Decimal) -> Decimal {
+    // Most numbers have two decimals or fewer and stay as they are, scale included, as
+    // rust_decimal would leave them; checked here, where it inlines, rather than in its call.
+    if number.scale() <= 2 {
+        return number;
+    }
     number.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
