@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use custgrade::proto::{
     custgrade::v1::{
-        RegradePortfolioMetadata, RegradePortfolioRequest,
+        RegradePortfolioMetadata, RegradePortfolioRequest, RegradeState,
         portfolio_service_client::PortfolioServiceClient,
     },
     google::longrunning::{GetOperationRequest, Operation, operations_client::OperationsClient},
@@ -251,7 +251,7 @@ async fn wait_done(
         .expect("progress decodes");
         if operation.done || enough(&progress) {
             assert!(
-                operation.result.is_none() || progress.state == 2,
+                operation.result.is_none() || progress.state() == RegradeState::Succeeded,
                 "{progress:?}"
             );
             return progress;

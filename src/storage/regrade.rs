@@ -194,7 +194,10 @@ impl Store {
             .map_err(|error| StorageError::Corrupt(format!("operation {id}: {error}")))?;
         skips.merge(batch.skips.clone());
         let time = now();
-        operation::Entity::update_many()
+        // The same condition again on the update: on PostgreSQL the read above takes no lock,
+        // so a cancel, or another holder's batch, may commit in between; the update waits for
+        // it and then matches no row.
+        let advanced = operation::Entity::update_many()
             .col_expr(
                 operation::Column::ProcessedCount,
                 Expr::col(operation::Column::ProcessedCount).add(count(batch.processed)),
@@ -207,9 +210,12 @@ impl Store {
             .col_expr(operation::Column::Cursor, Expr::value(batch.last.as_str()))
             .col_expr(operation::Column::LeaseUntil, Expr::value(lease_from(time)))
             .col_expr(operation::Column::UpdateTime, Expr::value(time))
-            .filter(operation::Column::Id.eq(id.as_str()))
+            .filter(held_at(&id, owner, batch.after.as_deref()))
             .exec(&txn)
             .await?;
+        if advanced.rows_affected != 1 {
+            return Ok(BatchOutcome::NotHeld);
+        }
         for rows in batch.assessments.chunks(ROWS_PER_INSERT) {
             assessment::Entity::insert_many(rows.iter().cloned())
                 .exec_without_returning(&txn)
@@ -241,31 +247,6 @@ impl Store {
         let progress = load(&txn, &id).await?.progress;
         txn.commit().await?;
         Ok(BatchOutcome::Finished(progress))
-    }
-
-    /// The assessments run `id` made of each customer it assessed, by customer; for checking
-    /// that a run assessed no customer twice.
-    pub async fn assessments_of_operation(
-        &self,
-        id: OperationId,
-    ) -> Result<BTreeMap<CustomerId, u64>, StorageError> {
-        let rows: Vec<(String, i64)> = assessment::Entity::find()
-            .select_only()
-            .column(assessment::Column::CustomerId)
-            .column_as(assessment::Column::Id.count(), "assessments")
-            .filter(assessment::Column::OperationId.eq(id.to_string()))
-            .group_by(assessment::Column::CustomerId)
-            .into_tuple()
-            .all(self.reader()?)
-            .await?;
-        rows.into_iter()
-            .map(|(customer, assessments)| {
-                Ok((
-                    parse_customer_id(&customer)?,
-                    u64::try_from(assessments).unwrap_or(0),
-                ))
-            })
-            .collect()
     }
 }
 
