@@ -1,26 +1,27 @@
 //! The assessment repository: grading a customer (read the snapshot and the model version,
-//! compute, store) in one transaction, and reading one assessment, a customer's history and
+//! compute, store through the group commit), and reading one assessment, a customer's history and
 //! its current grade. Assessments are never changed or deleted.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    Order, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use serde::Serialize;
 
 use super::{
     StorageError, Store,
-    customers::{Page, ensure_exists, kind_and_deleted},
-    entities::assessment,
+    customers::{Page, ensure_exists, parse_kind},
+    entities::{assessment, champion, customer, figures, model_version},
     figures::{self as figures_repo},
-    grades,
+    group_commit::AssessmentRows,
     idempotency::{RequestKey, concurrent_result},
-    models::{load_champion, load_version},
-    now, older_than, rationale,
+    models, now, older_than, rationale,
 };
 use crate::domain::{
-    customer::CustomerId,
+    customer::{CustomerId, CustomerKind},
     figures::{FiguresSnapshot, RecordedFigures},
     grading::{AssessmentId, CurrentGrade, RecordedAssessment, SnapshotRef, VersionKey},
     regrade::OperationId,
@@ -74,69 +75,66 @@ impl Store {
         }
     }
 
+    /// Reads what grading needs outside any write transaction, grades, and hands the rows to
+    /// the group commit. The reads are not locked against concurrent writes: an assessment
+    /// made as figures arrive grades the figures it read, as it would on PostgreSQL's READ
+    /// COMMITTED inside one transaction.
     async fn try_record_assessment(
         &self,
         target: &AssessTarget,
         key: Option<&RequestKey<'_>>,
         grade: impl Fn(&ScoringModel, &FiguresSnapshot) -> Assessment,
     ) -> Result<RecordedAssessment, StorageError> {
-        let txn = self.begin_write().await?;
+        let db = self.reader()?;
         if let Some(key) = key
-            && let Some(id) = key.earlier_result(&txn).await?
+            && let Some(id) = key.earlier_result(db).await?
         {
-            return load_assessment(&txn, target.customer, parse_id(&id)?).await;
+            return load_assessment(db, target.customer, parse_id(&id)?).await;
         }
-        let (kind, deleted) = kind_and_deleted(&txn, target.customer).await?;
-        if deleted {
+        let inputs = read_inputs(db, target).await?;
+        if inputs.deleted {
             return Err(StorageError::FailedPrecondition(
                 "the customer is deleted; undelete it before assessing it".to_owned(),
             ));
         }
-        let figures_row = figures_repo::current_row(&txn, target.customer, target.as_of)
-            .await?
-            .ok_or_else(|| {
-                StorageError::FailedPrecondition(match target.as_of {
-                    Some(date) => format!(
-                        "the customer has no figures dated on or before {date}; record figures \
-                         first"
-                    ),
-                    None => "the customer has no figures; record figures first".to_owned(),
-                })
-            })?;
-        let (version_id, version) = match &target.model_version {
-            Some(key) => {
-                let (id, version) = load_version(&txn, key).await?;
-                version.ensure_published("assessing with it")?;
-                (id, version)
+        let figures_row = inputs.figures.ok_or_else(|| {
+            StorageError::FailedPrecondition(match target.as_of {
+                Some(date) => format!(
+                    "the customer has no figures dated on or before {date}; record figures first"
+                ),
+                None => "the customer has no figures; record figures first".to_owned(),
+            })
+        })?;
+        let version_row = match (&target.model_version, inputs.version) {
+            (_, Some(row)) => row,
+            (Some(_), None) => {
+                return Err(StorageError::NotFound {
+                    what: "model version",
+                });
             }
-            None => load_champion(&txn, kind).await?.ok_or_else(|| {
-                StorageError::FailedPrecondition(format!(
-                    "no champion model is set for {} customers; set one or name a model \
-                         version",
-                    kind.as_str()
-                ))
-            })?,
+            (None, None) => {
+                return Err(StorageError::FailedPrecondition(format!(
+                    "no champion model is set for {} customers; set one or name a model version",
+                    inputs.kind.as_str()
+                )));
+            }
         };
+        let version_id = version_row.id;
+        let version = models::to_domain(version_row)?;
+        if target.model_version.is_some() {
+            version.ensure_published("assessing with it")?;
+        }
         let figures_id = figures_row.id;
         let recorded_figures = figures_repo::to_domain(figures_row)?;
         let record = graded(&recorded_figures, version.key, now(), |snapshot| {
             grade(&version.definition, snapshot)
         });
-        row(&record, figures_id, version_id, None)?
-            .insert(&txn)
-            .await?;
-        grades::save_all(
-            &txn,
-            &[CurrentGrade::of(
-                &record,
-                &recorded_figures.snapshot.figures,
-            )],
-        )
-        .await?;
-        if let Some(key) = key {
-            key.remember(&txn, &record.id.to_string()).await?;
-        }
-        txn.commit().await?;
+        let rows = AssessmentRows {
+            assessment: row(&record, figures_id, version_id, None)?,
+            grade: CurrentGrade::of(&record, &recorded_figures.snapshot.figures),
+            request_key: key.map(|key| key.row(&record.id.to_string())),
+        };
+        self.assessments.store(rows).await?;
         Ok(record)
     }
 
@@ -186,6 +184,98 @@ impl Store {
         Page::from_overfetch(rows, limit).try_map(to_domain)
     }
 }
+
+/// What grading a customer reads, fetched in one statement (a round trip per read was most
+/// of an assessment's time): the customer's kind and deletion, its current figures, and the
+/// model version, the named one or its kind's champion.
+struct Inputs {
+    kind: CustomerKind,
+    deleted: bool,
+    figures: Option<figures::Model>,
+    version: Option<model_version::Model>,
+}
+
+async fn read_inputs(
+    db: &impl ConnectionTrait,
+    target: &AssessTarget,
+) -> Result<Inputs, StorageError> {
+    let customer_id = target.customer.to_string();
+    let mut current_figures = Query::select();
+    current_figures
+        .column(figures::Column::Id)
+        .from(figures::Entity)
+        .and_where(figures::Column::CustomerId.eq(customer_id.as_str()))
+        .and_where(figures::Column::Superseded.eq(false))
+        .order_by(figures::Column::AsOfDate, Order::Desc)
+        .limit(1);
+    if let Some(as_of) = target.as_of {
+        current_figures.and_where(figures::Column::AsOfDate.lte(as_of));
+    }
+    let mut select = Query::select();
+    select
+        .column((customer::Entity, customer::Column::Kind))
+        .column((customer::Entity, customer::Column::DeleteTime))
+        .from(customer::Entity)
+        .left_join(
+            figures::Entity,
+            Expr::col((figures::Entity, figures::Column::Id)).in_subquery(current_figures),
+        );
+    let version = (model_version::Entity, model_version::Column::Id);
+    match &target.model_version {
+        Some(key) => select.left_join(
+            model_version::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((model_version::Entity, model_version::Column::ModelId))
+                        .eq(key.model.as_str()),
+                )
+                .add(
+                    Expr::col((model_version::Entity, model_version::Column::Version))
+                        .eq(key.version),
+                ),
+        ),
+        None => select
+            .left_join(
+                champion::Entity,
+                Expr::col((champion::Entity, champion::Column::Population))
+                    .equals((customer::Entity, customer::Column::Kind)),
+            )
+            .left_join(
+                model_version::Entity,
+                Expr::col(version).equals((champion::Entity, champion::Column::ModelVersionId)),
+            ),
+    };
+    for column in figures::Column::iter() {
+        select.expr_as(
+            Expr::col((figures::Entity, column)),
+            format!("{FIGURES}{}", column.as_str()),
+        );
+    }
+    for column in model_version::Column::iter() {
+        select.expr_as(
+            Expr::col((model_version::Entity, column)),
+            format!("{VERSION}{}", column.as_str()),
+        );
+    }
+    select.and_where(Expr::col((customer::Entity, customer::Column::Id)).eq(customer_id));
+    let row = db
+        .query_one(&select)
+        .await?
+        .ok_or(StorageError::NotFound { what: "customer" })?;
+    let kind: String = row.try_get("", customer::Column::Kind.as_str())?;
+    let delete_time: Option<DateTime<Utc>> =
+        row.try_get("", customer::Column::DeleteTime.as_str())?;
+    Ok(Inputs {
+        kind: parse_kind(&kind)?,
+        deleted: delete_time.is_some(),
+        figures: figures::Model::from_query_result_optional(&row, FIGURES)?,
+        version: model_version::Model::from_query_result_optional(&row, VERSION)?,
+    })
+}
+
+/// The prefixes of the figures' and the version's columns in [`read_inputs`].
+const FIGURES: &str = "f_";
+const VERSION: &str = "v_";
 
 /// The record of grading `figures` with `version` at `assess_time`.
 pub(super) fn graded(

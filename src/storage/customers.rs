@@ -304,22 +304,6 @@ pub(super) async fn ensure_exists(
         .ok_or(StorageError::NotFound { what: "customer" })
 }
 
-/// A customer's population and whether it is deleted: all that grading it needs, in one
-/// primary-key read without the labels.
-pub(super) async fn kind_and_deleted(
-    db: &impl ConnectionTrait,
-    id: CustomerId,
-) -> Result<(CustomerKind, bool), StorageError> {
-    let (kind, delete_time) = customer::Entity::find_by_id(id.to_string())
-        .select_only()
-        .columns([customer::Column::Kind, customer::Column::DeleteTime])
-        .into_tuple::<(String, Option<chrono::DateTime<chrono::Utc>>)>()
-        .one(db)
-        .await?
-        .ok_or(StorageError::NotFound { what: "customer" })?;
-    Ok((parse_kind(&kind)?, delete_time.is_some()))
-}
-
 pub(super) fn parse_kind(raw: &str) -> Result<CustomerKind, StorageError> {
     raw.parse()
         .map_err(|error| StorageError::Corrupt(format!("customer kind: {error}")))

@@ -55,6 +55,12 @@ impl<'a> RequestKey<'a> {
         db: &impl ConnectionTrait,
         resource_id: &str,
     ) -> Result<(), StorageError> {
+        self.row(resource_id).insert(db).await?;
+        Ok(())
+    }
+
+    /// The row that records this key made `resource_id`, to insert with the resource.
+    pub(super) fn row(&self, resource_id: &str) -> idempotency_key::ActiveModel {
         idempotency_key::ActiveModel {
             scope: Set(self.scope.to_owned()),
             request_id: Set(self.request_id.to_owned()),
@@ -62,9 +68,6 @@ impl<'a> RequestKey<'a> {
             resource_id: Set(resource_id.to_owned()),
             create_time: Set(now()),
         }
-        .insert(db)
-        .await?;
-        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ mod entities;
 pub mod error;
 pub mod figures;
 pub mod grades;
+mod group_commit;
 mod idempotency;
 mod migrations;
 pub mod models;
@@ -17,6 +18,7 @@ mod period;
 mod rationale;
 pub mod regrade;
 pub mod stability;
+mod write;
 
 use std::{
     sync::{
@@ -27,11 +29,13 @@ use std::{
 };
 
 use chrono::{DateTime, SubsecRound, Utc};
+use group_commit::AssessmentWriter;
 use sea_orm::{
     AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
+    IsolationLevel, TransactionTrait, sqlx,
 };
 use sea_orm_migration::MigratorTrait;
+use write::{WRITE_WAIT, WriteTurns, WriteTxn};
 
 pub use error::StorageError;
 
@@ -51,6 +55,8 @@ pub struct Store {
     /// Set once migrations have run; until then every call answers `Unavailable`, so a server
     /// that started before its database can serve health checks but no stale schema.
     schema_ready: Arc<AtomicBool>,
+    turns: WriteTurns,
+    assessments: AssessmentWriter,
 }
 
 impl Store {
@@ -77,7 +83,7 @@ impl Store {
                 // ~10,500 to ~11,500 customers/s with both.
                 sqlite
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(WRITE_WAIT)
                     .pragma("cache_size", "-32768")
                     .pragma("wal_autocheckpoint", "8192")
                     .foreign_keys(true)
@@ -86,9 +92,13 @@ impl Store {
         let db = Database::connect(connect)
             .await
             .map_err(|error| StorageError::InvalidUrl(error.to_string()))?;
+        let turns = WriteTurns::for_backend(db.get_database_backend());
+        let assessments = AssessmentWriter::start(db.clone(), turns.clone());
         Ok(Self {
             db,
             schema_ready: Arc::new(AtomicBool::new(false)),
+            turns,
+            assessments,
         })
     }
 
@@ -150,22 +160,15 @@ impl Store {
         Ok(txn)
     }
 
-    /// Starts a write transaction. On SQLite it begins IMMEDIATE: it takes the write lock at
-    /// once (waiting up to `busy_timeout`), because a deferred transaction that reads and then
-    /// writes fails with "database is locked" as soon as another writer got there first.
-    async fn begin_write(&self) -> Result<DatabaseTransaction, StorageError> {
+    /// Starts a write transaction (see [`WriteTurns::begin`]).
+    async fn begin_write(&self) -> Result<WriteTxn, StorageError> {
         self.reader()?;
         self.begin_write_unchecked().await
     }
 
     /// [`Self::begin_write`] before the schema is ready, for preparing the database.
-    async fn begin_write_unchecked(&self) -> Result<DatabaseTransaction, StorageError> {
-        let db = &self.db;
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        };
-        Ok(db.begin_with_options(options).await?)
+    async fn begin_write_unchecked(&self) -> Result<WriteTxn, StorageError> {
+        self.turns.begin(&self.db).await
     }
 }
 

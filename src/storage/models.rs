@@ -408,7 +408,7 @@ fn definition_json(definition: &ScoringModel) -> Result<String, StorageError> {
         .map_err(|error| StorageError::Corrupt(format!("model definition: {error}")))
 }
 
-fn to_domain(row: model_version::Model) -> Result<ModelVersion, StorageError> {
+pub(super) fn to_domain(row: model_version::Model) -> Result<ModelVersion, StorageError> {
     let corrupt = |what: String| StorageError::Corrupt(format!("model version {}: {what}", row.id));
     let definition: ScoringModel =
         serde_json::from_str(&row.definition).map_err(|error| corrupt(error.to_string()))?;

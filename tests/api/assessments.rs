@@ -7,7 +7,7 @@
 
 use chrono::{Months, NaiveDate};
 use custgrade::proto::custgrade::v1::{
-    AssessCustomerRequest, Assessment, CreditRating, CriterionResult, CustomerKind,
+    AssessCustomerRequest, Assessment, CreditRating, CriterionResult, CustomerGrade, CustomerKind,
     ExplainAssessmentRequest, Figures, GetAssessmentRequest, GetCustomerGradeRequest,
     KnockOutEffect, ListAssessmentsRequest, MissingTreatment, RecordFiguresRequest,
     ZeroLimitReason,
@@ -93,6 +93,36 @@ pub(crate) async fn assess(app: &TestApp, customer: &str) -> Assessment {
     try_assess(app, assess_request(customer))
         .await
         .expect("the customer is assessed")
+}
+
+/// The customer's current grade.
+pub(crate) async fn current_grade(app: &TestApp, customer: &str) -> CustomerGrade {
+    app.assessments
+        .clone()
+        .get_customer_grade(GetCustomerGradeRequest {
+            customer: customer.to_owned(),
+        })
+        .await
+        .expect("a current grade")
+        .into_inner()
+}
+
+/// The names of the customer's assessments, newest first (up to 1,000).
+pub(crate) async fn assessment_names(app: &TestApp, customer: &str) -> Vec<String> {
+    app.assessments
+        .clone()
+        .list_assessments(ListAssessmentsRequest {
+            parent: customer.to_owned(),
+            page_size: 1000,
+            ..ListAssessmentsRequest::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner()
+        .assessments
+        .into_iter()
+        .map(|assessment| assessment.name)
+        .collect()
 }
 
 /// A customer with `figures` recorded, assessed once with the champion.
@@ -447,15 +477,7 @@ async fn history_is_newest_first_and_the_current_grade_is_the_newest(app: TestAp
         "start inclusive, end exclusive"
     );
 
-    let grade = app
-        .assessments
-        .clone()
-        .get_customer_grade(GetCustomerGradeRequest {
-            customer: customer.clone(),
-        })
-        .await
-        .expect("a current grade")
-        .into_inner();
+    let grade = current_grade(&app, &customer).await;
     assert_eq!(grade.assessment, third.name);
     assert_eq!(
         (grade.grade.as_str(), grade.total_score.as_str()),

@@ -1,18 +1,22 @@
 //! Many calls at once over one channel, on a multi-threaded runtime: writes that race must all
 //! succeed (SQLite has a single writer, so a naive transaction fails with "database is locked"),
-//! a shared `request_id` must still create one customer, and racing revisions of one date must
-//! each get their own revision number.
+//! a shared `request_id` must still create one customer (or one assessment), racing revisions
+//! of one date must each get their own revision number, and racing assessments of one
+//! customer (stored by one group commit) must all be kept, the newest as the current grade.
 
 use std::{collections::BTreeSet, sync::Arc};
 
 use custgrade::proto::custgrade::v1::{
-    CreateCustomerRequest, Customer, Figures, GetFiguresRequest, ListCustomersRequest,
-    RecordFiguresRequest,
+    AssessCustomerRequest, CreateCustomerRequest, Customer, Figures, GetFiguresRequest,
+    ListCustomersRequest, RecordFiguresRequest,
 };
 use tokio::sync::Barrier;
 use tonic::Status;
 
 use crate::{
+    assessments::{
+        assess_request, assessment_names, current_grade, record, sound_figures, try_assess,
+    },
     customers::{create, customer},
     figures::{cny, create_customer, date, list_all},
     helpers::{TestApp, unique},
@@ -23,6 +27,8 @@ crate::on_every_backend!(
     concurrent_creates_with_one_request_id_create_one_customer,
     concurrent_superseding_records_of_one_date_each_get_their_own_revision,
     racing_parent_changes_never_make_a_cycle,
+    racing_assessments_of_one_customer_are_all_kept_and_the_newest_is_current,
+    racing_assessments_with_one_request_id_store_one,
 );
 
 /// The customers in `industry`, live ones only, in one page.
@@ -302,4 +308,75 @@ fn assert_one_refused_as_a_cycle(outcomes: &[Result<Customer, Status>]) {
         .filter_map(|outcome| outcome.as_ref().err().map(Status::code))
         .collect();
     assert_eq!(refused, [tonic::Code::FailedPrecondition], "{outcomes:?}");
+}
+
+/// `CALLERS` calls of `request` at once, released together.
+async fn assess_at_once(
+    app: &TestApp,
+    callers: usize,
+    request: AssessCustomerRequest,
+) -> Vec<Result<custgrade::proto::custgrade::v1::Assessment, Status>> {
+    let start = Arc::new(Barrier::new(callers));
+    let tasks = (0..callers)
+        .map(|_| {
+            let (app, request) = (app.clone_clients(), request.clone());
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                start.wait().await;
+                try_assess(&app, request).await
+            })
+        })
+        .collect();
+    join_all(tasks).await
+}
+
+async fn racing_assessments_of_one_customer_are_all_kept_and_the_newest_is_current(app: TestApp) {
+    const CALLERS: usize = 32;
+    let customer = create_customer(&app).await;
+    record(&app, &customer, sound_figures(), false).await;
+
+    let results = assess_at_once(&app, CALLERS, assess_request(&customer)).await;
+
+    let failed = failures(&results);
+    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
+    let made: BTreeSet<String> = results
+        .into_iter()
+        .map(|result| result.expect("checked above").name)
+        .collect();
+    assert_eq!(made.len(), CALLERS, "each call made its own assessment");
+    let stored = assessment_names(&app, &customer).await;
+    assert_eq!(stored.iter().cloned().collect::<BTreeSet<_>>(), made);
+    let current = current_grade(&app, &customer).await;
+    assert_eq!(
+        current.assessment, stored[0],
+        "the current grade is the newest assessment"
+    );
+}
+
+async fn racing_assessments_with_one_request_id_store_one(app: TestApp) {
+    const CALLERS: usize = 16;
+    let customer = create_customer(&app).await;
+    record(&app, &customer, sound_figures(), false).await;
+    let request = AssessCustomerRequest {
+        request_id: unique("req"),
+        ..assess_request(&customer)
+    };
+
+    let results = assess_at_once(&app, CALLERS, request).await;
+
+    let failed = failures(&results);
+    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
+    let names: BTreeSet<String> = results
+        .into_iter()
+        .map(|result| result.expect("checked above").name)
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "every call returns the same assessment: {names:?}"
+    );
+    assert_eq!(
+        assessment_names(&app, &customer).await,
+        names.into_iter().collect::<Vec<_>>()
+    );
 }

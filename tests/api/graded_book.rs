@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 
 use chrono::Days;
 use custgrade::proto::custgrade::v1::{
-    GetCustomerGradeRequest, GradeOverride, OutcomeKind, OverrideGradeRequest, PortfolioFilter,
-    SimulateModelVersionRequest,
+    GradeOverride, OutcomeKind, OverrideGradeRequest, PortfolioFilter, SimulateModelVersionRequest,
 };
 
 use crate::{
+    assessments::current_grade,
     helpers::{TestApp, unique},
     models::{a_from_80, try_create},
     on_every_backend,
@@ -95,15 +95,7 @@ async fn a_new_user_reads_a_book_of_thousands(app: TestApp) {
         })
         .await
         .expect("overridden");
-    let grade = app
-        .assessments
-        .clone()
-        .get_customer_grade(GetCustomerGradeRequest {
-            customer: overridden.name.clone(),
-        })
-        .await
-        .expect("a grade")
-        .into_inner();
+    let grade = current_grade(&app, &overridden.name).await;
     assert_eq!(
         (grade.grade.as_str(), grade.computed_grade.as_str()),
         ("A", "C")

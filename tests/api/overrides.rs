@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use chrono::Utc;
 use custgrade::proto::custgrade::v1::{
-    CustomerGrade, GetCustomerGradeRequest, GetGradeDistributionRequest, GetOverrideReportRequest,
-    GradeOverride, ListCustomerGradesRequest, ListGradeOverridesRequest, Outcome, OutcomeKind,
-    OverrideCounts, OverrideGradeRequest, OverrideReport, PortfolioFilter, RecordOutcomeRequest,
+    GetGradeDistributionRequest, GetOverrideReportRequest, GradeOverride,
+    ListCustomerGradesRequest, ListGradeOverridesRequest, Outcome, OutcomeKind, OverrideCounts,
+    OverrideGradeRequest, OverrideReport, PortfolioFilter, RecordOutcomeRequest,
     RevokeGradeOverrideRequest, grade_override::State,
 };
 use tonic::{Code, Status};
 
 use crate::{
-    assessments::{assess, record, sound_figures},
+    assessments::{assess, current_grade, record, sound_figures},
     customers::{create, customer},
     figures::{cny, create_customer, proto_date},
     helpers::{TestApp, bad_request_fields, fields, unique},
@@ -54,17 +54,6 @@ async fn try_override(
         })
         .await
         .map(tonic::Response::into_inner)
-}
-
-async fn grade_of(app: &TestApp, customer: &str) -> CustomerGrade {
-    app.assessments
-        .clone()
-        .get_customer_grade(GetCustomerGradeRequest {
-            customer: customer.to_owned(),
-        })
-        .await
-        .expect("a current grade")
-        .into_inner()
 }
 
 async fn history(app: &TestApp, customer: &str) -> Vec<GradeOverride> {
@@ -124,7 +113,7 @@ async fn an_override_is_the_grade_that_counts_and_the_computed_one_stays_beside_
     );
     assert_eq!(set.computed_grade, "B");
 
-    let grade = grade_of(&app, &customer).await;
+    let grade = current_grade(&app, &customer).await;
     assert_eq!(
         (grade.grade.as_str(), grade.computed_grade.as_str()),
         ("A", "B")
@@ -161,7 +150,7 @@ async fn an_override_is_the_grade_that_counts_and_the_computed_one_stays_beside_
 
     // A new assessment does not end the override.
     assess(&app, &customer).await;
-    let regraded = grade_of(&app, &customer).await;
+    let regraded = current_grade(&app, &customer).await;
     assert_eq!(
         (regraded.grade.as_str(), regraded.computed_grade.as_str()),
         ("A", "B")
@@ -200,7 +189,7 @@ async fn a_revoked_override_stops_applying_and_stays_on_record(app: TestApp) {
         .into_inner();
     assert_eq!(again.revoke_time, revoked.revoke_time);
 
-    let grade = grade_of(&app, &customer).await;
+    let grade = current_grade(&app, &customer).await;
     assert_eq!(grade.grade, "B");
     assert!(grade.grade_override.is_none());
 
@@ -223,9 +212,9 @@ async fn an_override_expires_by_itself(app: TestApp) {
     try_override(&app, &customer, to_a(2))
         .await
         .expect("overridden");
-    assert_eq!(grade_of(&app, &customer).await.grade, "A");
+    assert_eq!(current_grade(&app, &customer).await.grade, "A");
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let grade = grade_of(&app, &customer).await;
+    let grade = current_grade(&app, &customer).await;
     assert_eq!(grade.grade, "B");
     assert!(grade.grade_override.is_none());
     let states: Vec<State> = history(&app, &customer)

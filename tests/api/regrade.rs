@@ -7,9 +7,8 @@ use std::{collections::BTreeMap, time::Duration};
 
 use custgrade::proto::{
     custgrade::v1::{
-        Figures, GetCustomerGradeRequest, ListAssessmentsRequest, PortfolioFilter,
-        RegradePortfolioMetadata, RegradePortfolioRequest, RegradePortfolioResponse,
-        RegradeSkipReason, RegradeState,
+        Figures, PortfolioFilter, RegradePortfolioMetadata, RegradePortfolioRequest,
+        RegradePortfolioResponse, RegradeSkipReason, RegradeState,
     },
     google::longrunning::{
         CancelOperationRequest, DeleteOperationRequest, GetOperationRequest, ListOperationsRequest,
@@ -20,7 +19,7 @@ use prost::Message;
 use tonic::Code;
 
 use crate::{
-    assessments::{assess, record, sound_figures},
+    assessments::{assess, assessment_names, current_grade, record, sound_figures},
     customers::{create, customer},
     figures::date,
     helpers::{TestApp, bad_request_fields, fields, unique},
@@ -137,18 +136,7 @@ async fn first_progress(app: &TestApp, name: &str) -> RegradePortfolioMetadata {
 }
 
 async fn assessment_count(app: &TestApp, customer: &str) -> usize {
-    app.assessments
-        .clone()
-        .list_assessments(ListAssessmentsRequest {
-            parent: customer.to_owned(),
-            page_size: 1000,
-            ..ListAssessmentsRequest::default()
-        })
-        .await
-        .expect("listed")
-        .into_inner()
-        .assessments
-        .len()
+    assessment_names(app, customer).await.len()
 }
 
 async fn counts_by_customer(app: &TestApp, customers: &[String]) -> BTreeMap<String, usize> {
@@ -157,18 +145,6 @@ async fn counts_by_customer(app: &TestApp, customers: &[String]) -> BTreeMap<Str
         counts.insert(customer.clone(), assessment_count(app, customer).await);
     }
     counts
-}
-
-async fn current_assessment(app: &TestApp, customer: &str) -> String {
-    app.assessments
-        .clone()
-        .get_customer_grade(GetCustomerGradeRequest {
-            customer: customer.to_owned(),
-        })
-        .await
-        .expect("graded")
-        .into_inner()
-        .assessment
 }
 
 /// Twelve customers with figures (five of them assessed before) and three without, plus a
@@ -227,7 +203,7 @@ async fn a_regrade_assesses_every_selected_customer_once(app: TestApp) {
     let after = counts_by_customer(&app, &with_figures).await;
     for customer in &with_figures {
         assert_eq!(after[customer], before[customer] + 1, "{customer}");
-        let current = current_assessment(&app, customer).await;
+        let current = current_grade(&app, customer).await.assessment;
         assert!(current.starts_with(customer.as_str()), "{current}");
     }
     assert_eq!(assessment_count(&app, &elsewhere[0]).await, 0);

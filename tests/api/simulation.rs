@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use custgrade::proto::custgrade::v1::{
-    GetCustomerGradeRequest, PortfolioFilter, SimulateModelVersionRequest,
-    SimulateModelVersionResponse,
+    PortfolioFilter, SimulateModelVersionRequest, SimulateModelVersionResponse,
 };
 use tonic::{Code, Status};
 
 use crate::{
+    assessments::current_grade,
     customers::{create, customer},
     helpers::{TestApp, bad_request_fields, fields, unique},
     models::{a_from_80, try_create},
@@ -150,15 +150,7 @@ async fn a_draft_with_a_from_80_would_lift_exactly_the_b_customers(app: TestApp)
 
     // Nothing was stored: the B customers are still B.
     let first_b = &expected_changes[0].0;
-    let grade = app
-        .assessments
-        .clone()
-        .get_customer_grade(GetCustomerGradeRequest {
-            customer: first_b.clone(),
-        })
-        .await
-        .expect("a grade")
-        .into_inner();
+    let grade = current_grade(&app, first_b).await;
     assert_eq!(grade.grade, "B");
 }
 
