@@ -15,7 +15,7 @@ use tokio::{sync::watch, task::JoinSet};
 use crate::{
     domain::{
         regrade::OperationId,
-        scoring::{Locale, assess},
+        scoring::{Locale, assess_without_sentences},
     },
     storage::{
         StorageError, Store,
@@ -232,7 +232,7 @@ async fn grade(
 ) -> Result<Option<GradedBatch>, StorageError> {
     store
         .grade_batch(plan, after, |model, snapshot| {
-            assess(model, snapshot, Locale::En)
+            assess_without_sentences(model, snapshot, Locale::En)
         })
         .await
 }

@@ -32,7 +32,7 @@ use crate::{
             RecordedAssessment,
         },
         scoring::{
-            Locale, assess,
+            Locale, assess_without_sentences,
             assessment::{CriterionResult, FiredKnockOut, MissingTreatment},
             explain,
             explain::matched_text,
@@ -87,11 +87,11 @@ impl AssessmentService for AssessmentApi {
             as_of,
             model_version,
         };
-        // Stored in English; any locale is rendered from the same facts on the way out.
+        // Stored without sentences; any locale is rendered from the same facts on the way out.
         let recorded = self
             .store
             .record_assessment(&target, request_id.as_deref(), |model, snapshot| {
-                assess(model, snapshot, Locale::En)
+                assess_without_sentences(model, snapshot, Locale::En)
             })
             .await?;
         tracing::info!(

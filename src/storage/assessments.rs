@@ -126,7 +126,7 @@ impl Store {
         }
         let figures_id = figures_row.id;
         let recorded_figures = figures_repo::to_domain(figures_row)?;
-        let record = graded(&recorded_figures, version.key, now(), |snapshot| {
+        let mut record = graded(&recorded_figures, version.key, now(), |snapshot| {
             grade(&version.definition, snapshot)
         });
         let rows = AssessmentRows {
@@ -135,6 +135,8 @@ impl Store {
             request_key: key.map(|key| key.row(&record.id.to_string())),
         };
         self.assessments.store(rows).await?;
+        // As every read of a stored assessment returns it: with its sentences.
+        record.assessment = record.assessment.with_sentences();
         Ok(record)
     }
 

@@ -1,6 +1,11 @@
 //! The scoring model repository: versions (a draft is edited, a published one is frozen), the
 //! champion of each population, and the default models a new database starts with.
 
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex},
+};
+
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -410,8 +415,7 @@ fn definition_json(definition: &ScoringModel) -> Result<String, StorageError> {
 
 pub(super) fn to_domain(row: model_version::Model) -> Result<ModelVersion, StorageError> {
     let corrupt = |what: String| StorageError::Corrupt(format!("model version {}: {what}", row.id));
-    let definition: ScoringModel =
-        serde_json::from_str(&row.definition).map_err(|error| corrupt(error.to_string()))?;
+    let definition = parsed(&row.definition).map_err(corrupt)?;
     let state = VersionState::parse(&row.state).ok_or_else(|| corrupt(row.state.clone()))?;
     Ok(ModelVersion {
         key: VersionKey {
@@ -425,4 +429,31 @@ pub(super) fn to_domain(row: model_version::Model) -> Result<ModelVersion, Stora
         update_time: row.update_time,
         publish_time: row.publish_time,
     })
+}
+
+/// The most definitions [`parsed`] keeps; past it, it starts again (drafts edited many times
+/// would otherwise grow it without end).
+const PARSED_DEFINITIONS: usize = 64;
+
+/// `definition` parsed, from a cache keyed by the JSON itself. Every assessment reads its
+/// version's definition, and parsing it took a tenth of an assessment's time; keyed by its
+/// text, an entry is right whichever database or row it came from, and never stale.
+fn parsed(definition: &str) -> Result<ScoringModel, String> {
+    static CACHE: LazyLock<Mutex<HashMap<String, ScoringModel>>> = LazyLock::new(Mutex::default);
+    if let Some(model) = CACHE
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(definition).cloned())
+    {
+        return Ok(model);
+    }
+    let model: ScoringModel =
+        serde_json::from_str(definition).map_err(|error| error.to_string())?;
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= PARSED_DEFINITIONS {
+            cache.clear();
+        }
+        cache.insert(definition.to_owned(), model.clone());
+    }
+    Ok(model)
 }

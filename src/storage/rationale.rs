@@ -12,8 +12,12 @@ const LZ4_JSON: u8 = 1;
 
 /// The compact form of `assessment`.
 pub(super) fn encode(assessment: &Assessment) -> Result<Vec<u8>, String> {
-    let json = serde_json::to_vec(&assessment.clone().without_sentences())
-        .map_err(|error| error.to_string())?;
+    let json = if assessment.has_sentences() {
+        serde_json::to_vec(&assessment.clone().without_sentences())
+    } else {
+        serde_json::to_vec(assessment)
+    }
+    .map_err(|error| error.to_string())?;
     let mut stored = vec![LZ4_JSON];
     stored.extend(lz4_flex::compress_prepend_size(&json));
     Ok(stored)

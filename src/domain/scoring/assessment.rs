@@ -103,6 +103,11 @@ impl Assessment {
         self
     }
 
+    /// Whether any criterion's sentence is rendered.
+    pub fn has_sentences(&self) -> bool {
+        self.criteria.iter().any(|line| !line.sentence.is_empty())
+    }
+
     /// The same assessment without its sentences, as storage keeps it.
     pub fn without_sentences(mut self) -> Self {
         for line in &mut self.criteria {

@@ -21,7 +21,7 @@ use super::{
     input::InputValue,
     knockout::{Effect, KnockOut},
     model::ScoringModel,
-    rationale::{Locale, criterion_sentence},
+    rationale::Locale,
     tally::{capped_grade, caps_grade, fired, tally},
 };
 use crate::domain::figures::{FigureSet, FiguresSnapshot};
@@ -61,6 +61,17 @@ pub fn score<'m>(model: &'m ScoringModel, figures: &FigureSet) -> Score<'m> {
 
 /// Grades `snapshot` with `model`, explaining every step in `locale`.
 pub fn assess(model: &ScoringModel, snapshot: &FiguresSnapshot, locale: Locale) -> Assessment {
+    assess_without_sentences(model, snapshot, locale).with_sentences()
+}
+
+/// [`assess`] without rendering the criteria's sentences: every fact of the rationale, as
+/// storage keeps it (sentences follow from the facts and are rendered on read), for callers
+/// that store many assessments and show none.
+pub fn assess_without_sentences(
+    model: &ScoringModel,
+    snapshot: &FiguresSnapshot,
+    locale: Locale,
+) -> Assessment {
     let figures = &snapshot.figures;
     let values: Vec<Option<InputValue>> = model
         .criteria
@@ -73,25 +84,21 @@ pub fn assess(model: &ScoringModel, snapshot: &FiguresSnapshot, locale: Locale) 
         .iter()
         .zip(values)
         .zip(tally.lines)
-        .map(|((criterion, value), scored)| {
-            let mut line = CriterionResult {
-                key: criterion.key.clone(),
-                input: criterion.input,
-                matched: scored
-                    .hit
-                    .zip(value.as_ref())
-                    .map(|(hit, value)| hit.matched(value)),
-                value,
-                missing: scored.missing,
-                points: scored.points,
-                weight_percent: criterion.weight_percent,
-                effective_weight_percent: scored.effective_weight,
-                contribution: scored.contribution,
-                max_contribution: scored.effective_weight,
-                sentence: String::new(),
-            };
-            line.sentence = criterion_sentence(&line, locale);
-            line
+        .map(|((criterion, value), scored)| CriterionResult {
+            key: criterion.key.clone(),
+            input: criterion.input,
+            matched: scored
+                .hit
+                .zip(value.as_ref())
+                .map(|(hit, value)| hit.matched(value)),
+            value,
+            missing: scored.missing,
+            points: scored.points,
+            weight_percent: criterion.weight_percent,
+            effective_weight_percent: scored.effective_weight,
+            contribution: scored.contribution,
+            max_contribution: scored.effective_weight,
+            sentence: String::new(),
         })
         .collect();
     let total_score = tally.total;

@@ -31,7 +31,7 @@ mod properties;
 
 pub use assessment::Assessment;
 pub use document::{DocumentError, default_models};
-pub use engine::{Score, assess, score};
+pub use engine::{Score, assess, assess_without_sentences, score};
 pub use explain::explain;
 pub use model::ScoringModel;
 pub use rationale::Locale;

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::{
     document::default_models,
-    engine::{assess, score},
+    engine::{assess, assess_without_sentences, score},
     fixture::{model, snapshot},
     model::MissingPolicy,
     rationale::Locale,
@@ -90,6 +90,14 @@ proptest! {
     fn the_score_is_always_between_0_and_100(figures in any_figures()) {
         let score = total(figures);
         prop_assert!((Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&score), "{score}");
+    }
+
+    #[test]
+    fn grading_without_sentences_keeps_every_fact(figures in any_figures(), zh in any::<bool>()) {
+        let locale = if zh { Locale::ZhCn } else { Locale::En };
+        let bare = assess_without_sentences(&model(), &snapshot(figures.clone()), locale);
+        prop_assert!(!bare.has_sentences());
+        prop_assert_eq!(bare.with_sentences(), assess(&model(), &snapshot(figures), locale));
     }
 
     #[test]
