@@ -14,7 +14,8 @@
 //! 3. baseline: the gRPC health `Check`, the cost of gRPC itself, from many callers;
 //! 4. `GetCustomerGrade` from as many callers, as a ratio of the baseline;
 //! 5. `AssessCustomer` from 64 callers: durable commits, and every failure counted (on
-//!    PostgreSQL, beside the same rows inserted straight over SQL by 64 clients);
+//!    PostgreSQL, from 16 and from 64 callers, each beside the same rows inserted straight
+//!    over SQL by as many clients);
 //! 6. `GetCustomerGrade` paced at 1,000/s while 100 assessments/s run beside it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

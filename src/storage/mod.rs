@@ -76,15 +76,17 @@ impl Store {
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|sqlite| {
                 // WAL lets readers run beside the single writer; the busy timeout is how long
-                // an IMMEDIATE transaction waits for that writer. A page cache of up to 32 MiB
-                // a connection (SQLite's default is 2 MiB) keeps the indexes a re-grade batch
-                // writes to in memory, and a checkpoint every 32 MiB of log (not 4 MiB)
+                // an IMMEDIATE transaction waits for that writer (a writer in another process:
+                // this server's writers take turns, see `write.rs`). A page cache of up to
+                // 16 MiB a connection (SQLite's default is 2 MiB) keeps the indexes a re-grade
+                // batch writes to in memory, and a checkpoint every 32 MiB of log (not 4 MiB)
                 // writes a page rewritten by many batches back once: a re-grade went from
-                // ~10,500 to ~11,500 customers/s with both.
+                // ~10,500 to ~11,500 customers/s with both. The cache is small enough that a
+                // book of 100,000 fills it as a million does, so memory is flat in book size.
                 sqlite
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     .busy_timeout(WRITE_WAIT)
-                    .pragma("cache_size", "-32768")
+                    .pragma("cache_size", "-16384")
                     .pragma("wal_autocheckpoint", "8192")
                     .foreign_keys(true)
                     .create_if_missing(true)
