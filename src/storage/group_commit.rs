@@ -8,7 +8,7 @@
 //! group fails (a request id taken by a concurrent call, say), each of its assessments is
 //! stored again on its own, so one caller's conflict is not another's error.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -125,9 +125,11 @@ async fn store_group(
 
 /// The current grade each customer of `group` ends with: its newest, the later one on a tie,
 /// as one upsert after another would leave it. One upsert statement may not touch a row
-/// twice (PostgreSQL refuses it), so a customer assessed twice in a group appears once.
+/// twice (PostgreSQL refuses it), so a customer assessed twice in a group appears once. In
+/// customer order, the order a re-grade batch writes in: two transactions that lock the same
+/// grades lock them in the same order, so they wait for each other and never deadlock.
 fn newest_per_customer(group: &[&AssessmentRows]) -> Vec<CurrentGrade> {
-    let mut newest: HashMap<_, &CurrentGrade> = HashMap::with_capacity(group.len());
+    let mut newest: BTreeMap<_, &CurrentGrade> = BTreeMap::new();
     for rows in group {
         let grade = &rows.grade;
         newest
