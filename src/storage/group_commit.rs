@@ -109,7 +109,11 @@ async fn store_group(
     assessment::Entity::insert_many(group.iter().map(|rows| rows.assessment.clone()))
         .exec_without_returning(&txn)
         .await?;
-    save_all(&txn, &newest_per_customer(group)).await?;
+    save_all(
+        &txn,
+        &newest_per_customer(group.iter().map(|rows| &rows.grade)),
+    )
+    .await?;
     let keys: Vec<_> = group
         .iter()
         .filter_map(|rows| rows.request_key.clone())
@@ -128,10 +132,9 @@ async fn store_group(
 /// twice (PostgreSQL refuses it), so a customer assessed twice in a group appears once. In
 /// customer order, the order a re-grade batch writes in: two transactions that lock the same
 /// grades lock them in the same order, so they wait for each other and never deadlock.
-fn newest_per_customer(group: &[&AssessmentRows]) -> Vec<CurrentGrade> {
+fn newest_per_customer<'a>(grades: impl Iterator<Item = &'a CurrentGrade>) -> Vec<CurrentGrade> {
     let mut newest: BTreeMap<_, &CurrentGrade> = BTreeMap::new();
-    for rows in group {
-        let grade = &rows.grade;
+    for grade in grades {
         newest
             .entry(grade.customer)
             .and_modify(|kept| {
@@ -142,4 +145,66 @@ fn newest_per_customer(group: &[&AssessmentRows]) -> Vec<CurrentGrade> {
             .or_insert(grade);
     }
     newest.into_values().cloned().collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::domain::{
+        customer::CustomerId,
+        grading::{AssessmentId, VersionKey},
+    };
+
+    fn at(second: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, second).unwrap()
+    }
+
+    fn graded(customer: CustomerId, time: DateTime<Utc>) -> CurrentGrade {
+        let day = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        CurrentGrade {
+            customer,
+            assessment: AssessmentId::generate(),
+            model_version: VersionKey {
+                model: "m".to_owned(),
+                version: 1,
+            },
+            grade: "B".to_owned(),
+            total_score: Decimal::from(82),
+            credit_limit: None,
+            currency: None,
+            payment_terms_days: 45,
+            service_level: String::new(),
+            review_required: false,
+            assess_time: time,
+            as_of: day,
+            valid_until: day,
+            sales: None,
+            gross_profit: None,
+            grade_override: None,
+        }
+    }
+
+    #[test]
+    fn each_customer_keeps_its_newest_grade_the_later_on_a_tie_in_customer_order() {
+        let (first, second) = (CustomerId::generate(), CustomerId::generate());
+        let group = [
+            graded(second, at(5)),
+            graded(first, at(9)),
+            graded(second, at(7)),
+            graded(first, at(3)),
+            graded(second, at(7)),
+        ];
+
+        let kept = newest_per_customer(group.iter());
+
+        let mut expected = [&group[1], &group[4]];
+        expected.sort_by_key(|grade| grade.customer);
+        let kept: Vec<_> = kept.iter().map(|grade| grade.assessment).collect();
+        let expected: Vec<_> = expected.iter().map(|grade| grade.assessment).collect();
+        assert_eq!(kept, expected);
+    }
 }
