@@ -336,6 +336,37 @@ pub fn sales_and_gross_profit(figures: &FigureSet) -> (Option<Decimal>, Option<D
     (sales, gross_profit)
 }
 
+/// A B grade of `customer` assessed at `assess_time`, with no credit, figures or override:
+/// the fields a test does not care about, filled in.
+#[cfg(test)]
+impl CurrentGrade {
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn example(customer: CustomerId, assess_time: DateTime<Utc>) -> Self {
+        let day = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        Self {
+            customer,
+            assessment: AssessmentId::generate(),
+            model_version: VersionKey {
+                model: "m".to_owned(),
+                version: 1,
+            },
+            grade: "B".to_owned(),
+            total_score: Decimal::from(82),
+            credit_limit: None,
+            currency: None,
+            payment_terms_days: 45,
+            service_level: String::new(),
+            review_required: false,
+            assess_time,
+            as_of: day,
+            valid_until: day,
+            sales: None,
+            gross_profit: None,
+            grade_override: None,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -447,28 +478,10 @@ mod tests {
 
     #[test]
     fn the_grade_that_counts_is_the_overrides_while_it_applies() {
-        let day = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
-        let mut grade = CurrentGrade {
-            customer: CustomerId::generate(),
-            assessment: AssessmentId::generate(),
-            model_version: VersionKey {
-                model: "m".to_owned(),
-                version: 1,
-            },
-            grade: "B".to_owned(),
-            total_score: Decimal::from(82),
-            credit_limit: Some(Decimal::from(500)),
-            currency: Some("CNY".to_owned()),
-            payment_terms_days: 45,
-            service_level: String::new(),
-            review_required: false,
-            assess_time: at(0),
-            as_of: day,
-            valid_until: day,
-            sales: None,
-            gross_profit: None,
-            grade_override: Some(overridden(100, false)),
-        };
+        let mut grade = CurrentGrade::example(CustomerId::generate(), at(0));
+        grade.credit_limit = Some(Decimal::from(500));
+        grade.currency = Some("CNY".to_owned());
+        grade.grade_override = Some(overridden(100, false));
         assert_eq!(grade.effective_grade(at(50)), "A");
         assert_eq!(
             grade.effective_credit_limit(at(50)),

@@ -150,53 +150,24 @@ fn newest_per_customer<'a>(grades: impl Iterator<Item = &'a CurrentGrade>) -> Ve
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-    use rust_decimal::Decimal;
+    use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
-    use crate::domain::{
-        customer::CustomerId,
-        grading::{AssessmentId, VersionKey},
-    };
+    use crate::domain::customer::CustomerId;
 
     fn at(second: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, second).unwrap()
-    }
-
-    fn graded(customer: CustomerId, time: DateTime<Utc>) -> CurrentGrade {
-        let day = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
-        CurrentGrade {
-            customer,
-            assessment: AssessmentId::generate(),
-            model_version: VersionKey {
-                model: "m".to_owned(),
-                version: 1,
-            },
-            grade: "B".to_owned(),
-            total_score: Decimal::from(82),
-            credit_limit: None,
-            currency: None,
-            payment_terms_days: 45,
-            service_level: String::new(),
-            review_required: false,
-            assess_time: time,
-            as_of: day,
-            valid_until: day,
-            sales: None,
-            gross_profit: None,
-            grade_override: None,
-        }
     }
 
     #[test]
     fn each_customer_keeps_its_newest_grade_the_later_on_a_tie_in_customer_order() {
         let (first, second) = (CustomerId::generate(), CustomerId::generate());
         let group = [
-            graded(second, at(5)),
-            graded(first, at(9)),
-            graded(second, at(7)),
-            graded(first, at(3)),
-            graded(second, at(7)),
+            CurrentGrade::example(second, at(5)),
+            CurrentGrade::example(first, at(9)),
+            CurrentGrade::example(second, at(7)),
+            CurrentGrade::example(first, at(3)),
+            CurrentGrade::example(second, at(7)),
         ];
 
         let kept = newest_per_customer(group.iter());
