@@ -12,7 +12,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::{
-    StorageError, Store,
+    ROWS_PER_INSERT, StorageError, Store,
     customers::{Page, ensure_exists, parse_kind},
     entities::{assessment, champion, customer, figures, model_version},
     figures::{self as figures_repo},
@@ -278,6 +278,23 @@ async fn read_inputs(
 /// The prefixes of the figures' and the version's columns in [`read_inputs`].
 const FIGURES: &str = "f_";
 const VERSION: &str = "v_";
+
+/// Inserts `rows`, [`ROWS_PER_INSERT`] a statement: the re-grade's batches and the group
+/// commit's groups, each inside its transaction.
+pub(super) async fn insert_all<'a>(
+    db: &impl ConnectionTrait,
+    rows: impl IntoIterator<Item = &'a assessment::ActiveModel>,
+) -> Result<(), StorageError> {
+    let mut statement = Vec::with_capacity(ROWS_PER_INSERT);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        statement.extend(rows.by_ref().take(ROWS_PER_INSERT).cloned());
+        assessment::Entity::insert_many(statement.drain(..))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
 
 /// The record of grading `figures` with `version` at `assess_time`.
 pub(super) fn graded(

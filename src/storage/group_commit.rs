@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ROWS_PER_INSERT, StorageError,
+    assessments::insert_all,
     entities::{assessment, idempotency_key},
     grades::save_all,
     write::WriteTurns,
@@ -106,9 +107,8 @@ async fn store_group(
     group: &[&AssessmentRows],
 ) -> Result<(), StorageError> {
     let txn = turns.begin(db).await?;
-    assessment::Entity::insert_many(group.iter().map(|rows| rows.assessment.clone()))
-        .exec_without_returning(&txn)
-        .await?;
+    let assessments: Vec<_> = group.iter().map(|rows| &rows.assessment).collect();
+    insert_all(&txn, assessments).await?;
     save_all(
         &txn,
         &newest_per_customer(group.iter().map(|rows| &rows.grade)),

@@ -16,8 +16,8 @@ use sea_orm::{
 };
 
 use super::{
-    ROWS_PER_INSERT, StorageError, Store,
-    assessments::{graded, row},
+    StorageError, Store,
+    assessments::{graded, insert_all, row},
     customers::{filter_condition, parse_id as parse_customer_id, parse_kind},
     entities::{assessment, customer, customer_grade, operation},
     figures as figures_repo,
@@ -216,11 +216,7 @@ impl Store {
         if advanced.rows_affected != 1 {
             return Ok(BatchOutcome::NotHeld);
         }
-        for rows in batch.assessments.chunks(ROWS_PER_INSERT) {
-            assessment::Entity::insert_many(rows.iter().cloned())
-                .exec_without_returning(&txn)
-                .await?;
-        }
+        insert_all(&txn, &batch.assessments).await?;
         save_all(&txn, &batch.grades).await?;
         let progress = load(&txn, &id).await?.progress;
         txn.commit().await?;
