@@ -58,14 +58,17 @@ async fn join_all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
     results
 }
 
-/// The failed calls among `results`, as `(index, code, message)`, for a readable assertion.
-fn failures<T>(results: &[Result<T, Status>]) -> Vec<(usize, tonic::Code, String)> {
-    results
+/// The results of calls that must all succeed; fails the test naming every failed call, as
+/// `(index, code, message)`.
+fn succeeded<T>(results: Vec<Result<T, Status>>) -> Vec<T> {
+    let failed: Vec<(usize, tonic::Code, String)> = results
         .iter()
         .enumerate()
         .filter_map(|(index, result)| result.as_ref().err().map(|status| (index, status)))
         .map(|(index, status)| (index, status.code(), status.message().to_owned()))
-        .collect()
+        .collect();
+    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
+    results.into_iter().flatten().collect()
 }
 
 async fn concurrent_creates_and_records_all_succeed(app: TestApp) {
@@ -105,11 +108,8 @@ async fn concurrent_creates_and_records_all_succeed(app: TestApp) {
         .collect();
     let results = join_all(tasks).await;
 
-    let failed = failures(&results);
-    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
-    let created: BTreeSet<String> = results
+    let created: BTreeSet<String> = succeeded(results)
         .into_iter()
-        .map(|result| result.expect("checked above"))
         .map(|(name, recorded)| {
             assert_eq!(recorded.name, format!("{name}/figures/2025-09-30"));
             assert_eq!(recorded.revision, 1);
@@ -162,12 +162,7 @@ async fn concurrent_creates_with_one_request_id_create_one_customer(app: TestApp
         .collect();
     let results = join_all(tasks).await;
 
-    let failed = failures(&results);
-    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
-    let names: BTreeSet<String> = results
-        .into_iter()
-        .map(|result| result.expect("checked above"))
-        .collect();
+    let names: BTreeSet<String> = succeeded(results).into_iter().collect();
     assert_eq!(
         names.len(),
         1,
@@ -210,15 +205,10 @@ async fn concurrent_superseding_records_of_one_date_each_get_their_own_revision(
         .collect();
     let results = join_all(tasks).await;
 
-    let failed = failures(&results);
-    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
+    let results = succeeded(results);
     let all_revisions: BTreeSet<i32> =
         (1..=i32::try_from(CALLERS).expect("a small number")).collect();
-    let returned: BTreeSet<i32> = results
-        .iter()
-        .flatten()
-        .map(|recorded| recorded.revision)
-        .collect();
+    let returned: BTreeSet<i32> = results.iter().map(|recorded| recorded.revision).collect();
     assert_eq!(returned, all_revisions, "each call got its own revision");
     let history = list_all(&app, &parent, true).await;
     let listed: BTreeSet<i32> = history.iter().map(|figures| figures.revision).collect();
@@ -234,7 +224,6 @@ async fn concurrent_superseding_records_of_one_date_each_get_their_own_revision(
     // The current revision holds the values of the call that was told it made the highest.
     let last_writer = results
         .iter()
-        .flatten()
         .find(|recorded| recorded.revision == highest)
         .expect("a call made the highest revision");
     let newest = history
@@ -337,11 +326,9 @@ async fn racing_assessments_of_one_customer_are_all_kept_and_the_newest_is_curre
 
     let results = assess_at_once(&app, CALLERS, assess_request(&customer)).await;
 
-    let failed = failures(&results);
-    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
-    let made: BTreeSet<String> = results
+    let made: BTreeSet<String> = succeeded(results)
         .into_iter()
-        .map(|result| result.expect("checked above").name)
+        .map(|assessment| assessment.name)
         .collect();
     assert_eq!(made.len(), CALLERS, "each call made its own assessment");
     let stored = assessment_names(&app, &customer).await;
@@ -364,11 +351,9 @@ async fn racing_assessments_with_one_request_id_store_one(app: TestApp) {
 
     let results = assess_at_once(&app, CALLERS, request).await;
 
-    let failed = failures(&results);
-    assert!(failed.is_empty(), "every call succeeds: {failed:?}");
-    let names: BTreeSet<String> = results
+    let names: BTreeSet<String> = succeeded(results)
         .into_iter()
-        .map(|result| result.expect("checked above").name)
+        .map(|assessment| assessment.name)
         .collect();
     assert_eq!(
         names.len(),
