@@ -222,7 +222,6 @@ async fn read_inputs(
             figures::Entity,
             Expr::col((figures::Entity, figures::Column::Id)).in_subquery(current_figures),
         );
-    let version = (model_version::Entity, model_version::Column::Id);
     match &target.model_version {
         Some(key) => select.left_join(
             model_version::Entity,
@@ -244,7 +243,8 @@ async fn read_inputs(
             )
             .left_join(
                 model_version::Entity,
-                Expr::col(version).equals((champion::Entity, champion::Column::ModelVersionId)),
+                Expr::col((model_version::Entity, model_version::Column::Id))
+                    .equals((champion::Entity, champion::Column::ModelVersionId)),
             ),
     };
     for column in figures::Column::iter() {
