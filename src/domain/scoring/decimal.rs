@@ -4,6 +4,10 @@
 //! numbers have small mantissas, which are brought to one scale with a single 64-bit
 //! multiplication here, for the same order in less time. rust_decimal's `Ord` stays the
 //! reference: the tests check the two agree.
+//!
+//! The same holds for a criterion's contribution, `points × weight / 100` rounded to two
+//! decimals: for small numbers it is found here with 64-bit integers, to the digit and the
+//! scale rust_decimal's multiplication, division and rounding give.
 
 use std::cmp::Ordering;
 
@@ -45,12 +49,47 @@ fn scaled_order(low: Decimal, steps: u32, high: Decimal) -> Ordering {
     }
 }
 
+/// `a × b / 100` rounded to two decimals half away from zero, with the scale rust_decimal's
+/// multiplication, division and rounding give it; `None` when a mantissa or their product does
+/// not fit 64 bits, or in a rare case whose scale rust_decimal's division decides by its
+/// internals, for rust_decimal to compute.
+pub fn hundredth_rounded(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let product = i64::try_from(a.mantissa())
+        .ok()?
+        .checked_mul(i64::try_from(b.mantissa()).ok()?)?;
+    let product_scale = a.scale() + b.scale();
+    // rust_decimal divides exactly: a product of whole hundreds keeps its scale, which two
+    // decimals or fewer then keep; any other quotient needs two decimals or more, so rounding
+    // leaves two.
+    if product % 100 == 0 && product_scale <= 2 {
+        return Some(Decimal::new(product / 100, product_scale));
+    }
+    // Except a whole product ending in one zero (70 / 100 = 0.7), whose quotient rust_decimal
+    // writes with nine decimals and then strips by 4, 2 and 1 zeros: two decimals are left
+    // (0.70), unless the low 32 bits of those nine-decimal digits are zero, which lets it strip
+    // 8 zeros first; that needs a product divisible by 10 × 2^24, left to rust_decimal.
+    if product_scale == 0 && product % (10 << 24) == 0 {
+        return None;
+    }
+    // The quotient is `product` at scale `product_scale + 2`; two decimals are left.
+    let divisor = *POWERS_OF_TEN.get(product_scale as usize)?;
+    let (quotient, remainder) = (product / divisor, product % divisor);
+    let away = remainder.unsigned_abs() * 2 >= divisor.unsigned_abs();
+    let rounded = if away {
+        quotient + product.signum()
+    } else {
+        quotient
+    };
+    Some(Decimal::new(rounded, 2))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
     use rstest::rstest;
 
     use super::*;
+    use crate::domain::scoring::engine::round2;
 
     fn d(text: &str) -> Decimal {
         text.parse().unwrap_or_default()
@@ -94,7 +133,52 @@ mod tests {
         ]
     }
 
+    /// rust_decimal's route, which the engine takes where the fast one gives up.
+    fn divided(a: Decimal, b: Decimal) -> Decimal {
+        round2(a * b / Decimal::ONE_HUNDRED)
+    }
+
+    #[rstest]
+    #[case("85", "20", "17")]
+    #[case("7.5", "20", "1.5")]
+    #[case("33.33", "33.33", "11.11")]
+    #[case("16.665", "1", "0.17")]
+    #[case("-16.665", "1", "-0.17")]
+    #[case("0.4", "1", "0.00")]
+    #[case("-0.4", "1", "0.00")]
+    #[case("-0.5", "1", "-0.01")]
+    #[case("0.125", "0.1", "0.00")]
+    #[case("12.5", "0.12", "0.02")]
+    #[case("85", "15", "12.75")]
+    #[case("1.000", "100.0", "1.00")]
+    #[case("70", "1", "0.70")]
+    #[case("-35", "3", "-1.05")]
+    fn a_hundredth_of_a_product_has_rust_decimals_digits_and_scale(
+        #[case] a: &str,
+        #[case] b: &str,
+        #[case] expected: &str,
+    ) {
+        let fast = hundredth_rounded(d(a), d(b)).map(|value| value.to_string());
+        assert_eq!(fast.as_deref(), Some(expected));
+        assert_eq!(hundredth_rounded(d(b), d(a)), hundredth_rounded(d(a), d(b)));
+        assert_eq!(divided(d(a), d(b)).to_string(), expected);
+    }
+
+    #[test]
+    fn a_whole_product_whose_quotient_rust_decimal_strips_to_one_decimal_is_left_to_it() {
+        let product = Decimal::from(3 * (10 << 24));
+        assert_eq!(hundredth_rounded(product, Decimal::ONE), None);
+        assert_eq!(divided(product, Decimal::ONE).to_string(), "5033164.8");
+    }
+
     proptest! {
+        #[test]
+        fn a_hundredth_of_a_product_is_rust_decimals(a in any_decimal(), b in any_decimal()) {
+            if let Some(fast) = hundredth_rounded(a, b) {
+                prop_assert_eq!(fast.to_string(), divided(a, b).to_string());
+            }
+        }
+
         #[test]
         fn the_order_is_rust_decimals_order(a in any_decimal(), b in any_decimal()) {
             prop_assert_eq!(order(a, b), a.cmp(&b));

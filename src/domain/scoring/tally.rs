@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::{
     assessment::MissingTreatment,
+    decimal::hundredth_rounded,
     engine::round2,
     input::InputValue,
     knockout::{Effect, KnockOut},
@@ -159,12 +160,14 @@ fn scale_kept_weights(lines: &mut [Line<'_>]) {
 }
 
 /// `points × weight / 100`, rounded. Zero points or a zero weight contribute exactly the zero
-/// the division returns for a zero dividend, without the arithmetic.
+/// the division returns for a zero dividend, without the arithmetic; small numbers are done in
+/// 64-bit integers, to the same digits and scale.
 fn contribution(points: Decimal, weight: Decimal) -> Decimal {
     if points.is_zero() || weight.is_zero() {
         return Decimal::ZERO;
     }
-    round2(points * weight / Decimal::ONE_HUNDRED)
+    hundredth_rounded(points, weight)
+        .unwrap_or_else(|| round2(points * weight / Decimal::ONE_HUNDRED))
 }
 
 /// The `rules` that fire on `figures`, in their order.
