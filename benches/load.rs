@@ -54,6 +54,8 @@ const READERS: usize = 32;
 const WRITERS: usize = 64;
 /// The lower end of the range of callers for the PostgreSQL assessment phase.
 const FEW_WRITERS: usize = 16;
+/// How long the SQL baseline's closed connections are given to end before the next phase.
+const SETTLE: Duration = Duration::from_secs(1);
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -233,7 +235,8 @@ async fn direct_inserts(database_url: &str, callers: usize, phase: Duration) -> 
         .map(|row| row.try_get_by_index(0).unwrap())
         .collect();
     let templates = Arc::new(templates);
-    closed_loop(callers, phase, move |n| {
+    let pool = db.clone();
+    let measured = closed_loop(callers, phase, move |n| {
         let db = db.clone();
         let template = templates[n % templates.len()].clone();
         async move {
@@ -242,7 +245,14 @@ async fn direct_inserts(database_url: &str, callers: usize, phase: Duration) -> 
                 .map_err(|error| tonic::Status::internal(error.to_string()))
         }
     })
-    .await
+    .await;
+    // Up to 64 PostgreSQL backends end when their connections close, and ending takes the
+    // machine's cores for about a tenth of a second: done here, not in the next phase's time.
+    pool.close()
+        .await
+        .expect("the baseline's connections close");
+    tokio::time::sleep(SETTLE).await;
+    measured
 }
 
 /// Inserts a copy of assessment `template` under a new id and makes it its customer's current
@@ -512,23 +522,31 @@ where
     Fut: Future<Output = Result<(), tonic::Status>> + Send + 'static,
 {
     let started = Instant::now();
-    let mut ticks = tokio::time::interval(Duration::from_secs(1) / per_second);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut tasks = Vec::new();
-    let mut index = 0;
-    while started.elapsed() < phase {
-        // Latency counts from when the call was due, not from when it was sent: a server
-        // that falls behind shows as latency (no coordinated omission).
-        let due = ticks.tick().await.into_std();
-        let call = call.clone();
-        tasks.push(tokio::spawn(async move {
-            let result = call(index).await;
-            (due.elapsed(), result)
-        }));
-        index += 1;
-    }
+    let period = Duration::from_secs(1) / per_second;
+    // tokio's timers fire on the next whole millisecond, up to one late, which would count as
+    // the server's latency below; a thread that sleeps to each due time sends it on time.
+    let pacer = tokio::task::spawn_blocking(move || {
+        let mut tasks = Vec::new();
+        let mut due = started;
+        let mut index = 0;
+        while due - started < phase {
+            if let Some(early) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(early);
+            }
+            let call = call.clone();
+            // Latency counts from when the call was due, not from when it was sent: a server
+            // that falls behind shows as latency (no coordinated omission).
+            tasks.push(tokio::spawn(async move {
+                let result = call(index).await;
+                (due.elapsed(), result)
+            }));
+            index += 1;
+            due += period;
+        }
+        tasks
+    });
     let mut total = Measured::new();
-    for task in tasks {
+    for task in pacer.await.expect("the pacer ran") {
         let (latency, result) = task.await.expect("the call ran");
         total.record(latency, result);
     }
