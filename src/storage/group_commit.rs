@@ -47,13 +47,20 @@ struct Waiting {
 #[derive(Clone)]
 pub(super) struct AssessmentWriter {
     queue: mpsc::Sender<Waiting>,
+    db: DatabaseConnection,
 }
 
 impl AssessmentWriter {
+    /// Starts the task, which stores through `db`.
     pub(super) fn start(db: DatabaseConnection, turns: WriteTurns) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(run(waiting, db, turns));
-        Self { queue }
+        tokio::spawn(run(waiting, db.clone(), turns));
+        Self { queue, db }
+    }
+
+    /// The connection the task stores through, for closing it at shutdown.
+    pub(super) fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// Stores `rows` with the next group; returns once that group committed.

@@ -91,11 +91,19 @@ impl Store {
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        let db = Database::connect(connect)
+        let db = Database::connect(connect.clone())
+            .await
+            .map_err(|error| StorageError::InvalidUrl(error.to_string()))?;
+        // The group commit has a connection of its own, beside the pool: a group of N
+        // assessments is a statement of N rows, prepared once per connection and size, and on
+        // a connection of the pool's it was prepared again after every few groups (on
+        // PostgreSQL, 502 prepares in 3,184 group inserts of a load run; 56 on its own).
+        connect.max_connections(1);
+        let writer_db = Database::connect(connect)
             .await
             .map_err(|error| StorageError::InvalidUrl(error.to_string()))?;
         let turns = WriteTurns::for_backend(db.get_database_backend());
-        let assessments = AssessmentWriter::start(db.clone(), turns.clone());
+        let assessments = AssessmentWriter::start(writer_db, turns.clone());
         Ok(Self {
             db,
             schema_ready: Arc::new(AtomicBool::new(false)),
@@ -124,10 +132,13 @@ impl Store {
         self.db.ping().await.map_err(StorageError::from)
     }
 
-    /// Closes the pool, waiting for connections in use to come back.
+    /// Closes the pool and the group commit's connection, waiting for connections in use to
+    /// come back.
     pub async fn close(&self) {
-        if let Err(error) = self.db.close_by_ref().await {
-            tracing::warn!(%error, "closing the database pool failed");
+        for db in [&self.db, self.assessments.connection()] {
+            if let Err(error) = db.close_by_ref().await {
+                tracing::warn!(%error, "closing the database pool failed");
+            }
         }
     }
 
