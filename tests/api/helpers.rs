@@ -2,7 +2,12 @@
 //! a fresh PostgreSQL database, with generated tonic clients connected to it. The server stops
 //! when the test's `TestApp` is dropped.
 
-use std::{collections::BTreeSet, net::SocketAddr, time::Duration};
+use std::{
+    collections::BTreeSet,
+    net::SocketAddr,
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
 use custgrade::{
     config::{LogFormat, Settings},
@@ -17,7 +22,7 @@ use custgrade::{
     proto::google::longrunning::operations_client::OperationsClient,
     startup::Application,
 };
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 use tonic_health::pb::{
@@ -227,16 +232,62 @@ impl TestApp {
 /// each test starts from a clean schema.
 async fn fresh_postgres_database() -> Option<String> {
     let base_url = optional_env("CUSTGRADE_TEST_DATABASE_URL", "the PostgreSQL variant")?;
-    let name = format!("custgrade_test_{}", uuid::Uuid::now_v7().simple());
+    let name = format!("{TEST_DATABASE_PREFIX}{}", uuid::Uuid::now_v7().simple());
     let admin = Database::connect(base_url.as_str())
         .await
         .expect("CUSTGRADE_TEST_DATABASE_URL is reachable");
+    if !STALE_DATABASES_DROPPED.swap(true, Ordering::SeqCst) {
+        drop_stale_databases(&admin).await;
+    }
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
         .expect("the test role may create databases");
     let _ = admin.close().await;
     Some(with_database(&base_url, &name))
+}
+
+/// What every test database's name starts with; a UUIDv7, whose first 48 bits are the time it
+/// was made, follows.
+const TEST_DATABASE_PREFIX: &str = "custgrade_test_";
+/// How old a test database is before a later run drops it: older than any run, so a run going
+/// on beside this one keeps its databases.
+const STALE_AFTER: Duration = Duration::from_secs(3600);
+/// Whether this run has dropped the databases earlier runs left.
+static STALE_DATABASES_DROPPED: AtomicBool = AtomicBool::new(false);
+
+/// Drops the test databases runs made over [`STALE_AFTER`] ago. A test leaves its database
+/// behind (to look at when it failed), so without this every run would add a hundred.
+async fn drop_stale_databases(admin: &DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(Statement::from_sql_and_values(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            [TEST_DATABASE_PREFIX.into()],
+        ))
+        .await
+        .expect("the test role may list databases");
+    let now = std::time::SystemTime::now();
+    for row in rows {
+        let name: String = row.try_get_by_index(0).expect("a database name");
+        let made = name
+            .strip_prefix(TEST_DATABASE_PREFIX)
+            .and_then(|id| uuid::Uuid::try_parse(id).ok())
+            .and_then(|id| id.get_timestamp())
+            .map(|time| {
+                let (seconds, nanos) = time.to_unix();
+                std::time::UNIX_EPOCH + Duration::new(seconds, nanos)
+            });
+        let stale = made
+            .and_then(|made| now.duration_since(made).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if stale {
+            // Best effort: a database still in use elsewhere stays, to be dropped next time.
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await;
+        }
+    }
 }
 
 /// `base_url` with its database name replaced by `name`.
