@@ -12,7 +12,9 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_reflection::pb::{v1, v1alpha};
 
 use crate::{
+    assessments::{assess, current_grade, record, sound_figures},
     customers::customer,
+    figures::create_customer,
     helpers::{Backend, TestApp, spawn_app, spawn_app_with, start, test_settings},
 };
 
@@ -100,6 +102,25 @@ async fn a_shutdown_drains_and_stops_the_server(app: TestApp) {
         .await
         .unwrap_err();
     assert_eq!(after.code(), Code::Unavailable, "{after:?}");
+}
+
+/// On an in-memory SQLite database every connection of the server, the group commit's own
+/// included, reaches the same database: an assessment is stored and read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_memory_sqlite_database_stores_and_reads_assessments() {
+    let app = spawn_app_with(Backend::Sqlite, |settings| {
+        settings.database_url = "sqlite::memory:".to_owned();
+    })
+    .await
+    .unwrap();
+    let customer = create_customer(&app).await;
+    record(&app, &customer, sound_figures(), false).await;
+    let assessment = assess(&app, &customer).await;
+    assert_eq!(
+        current_grade(&app, &customer).await.assessment,
+        assessment.name
+    );
+    app.shut_down().await;
 }
 
 /// SIGTERM with calls in flight: health turns NOT_SERVING while the server still serves for
