@@ -80,7 +80,12 @@ async fn run(mut waiting: mpsc::Receiver<Waiting>, db: DatabaseConnection, turns
     let mut group = Vec::with_capacity(MAX_GROUP);
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
         let rows: Vec<&AssessmentRows> = group.iter().map(|waiting| &waiting.rows).collect();
-        let outcome = store_group(&db, &turns, &rows).await;
+        let mut outcome = store_group(&db, &turns, &rows).await;
+        // A connection the database dropped (a restart, an outage) fails the first group that
+        // uses it, and is then replaced: that group is stored again, on the new connection.
+        if matches!(outcome, Err(StorageError::Unavailable(Some(_)))) {
+            outcome = store_group(&db, &turns, &rows).await;
+        }
         // A caller that gave up no longer listens; what it handed over is stored anyway.
         match outcome {
             Ok(()) => {

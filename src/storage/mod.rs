@@ -186,31 +186,32 @@ impl Store {
 /// a statement of N rows, prepared once per connection and N, and on connections of the pool
 /// it was prepared again every few groups (on PostgreSQL, 502 prepares in a load run's 3,184
 /// group inserts; 56 on a connection of its own). It is not pinged before each group: a
-/// connection the server dropped fails that group's transaction, and the next one reconnects.
+/// connection the server dropped fails that group's transaction, and the group commit stores
+/// the group again on the connection that replaces it.
 fn connection_of_its_own(db: &DatabaseConnection, acquire_timeout: Duration) -> DatabaseConnection {
     match db.get_database_backend() {
-        DbBackend::Sqlite => {
-            let options = db.get_sqlite_connection_pool().connect_options();
-            SqlxSqliteConnector::from_sqlx_sqlite_pool(
-                sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(acquire_timeout)
-                    .test_before_acquire(false)
-                    .connect_lazy_with(options.as_ref().clone()),
-            )
-        }
-        DbBackend::Postgres => {
-            let options = db.get_postgres_connection_pool().connect_options();
-            SqlxPostgresConnector::from_sqlx_postgres_pool(
-                sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(acquire_timeout)
-                    .test_before_acquire(false)
-                    .connect_lazy_with(options.as_ref().clone()),
-            )
-        }
+        DbBackend::Sqlite => SqlxSqliteConnector::from_sqlx_sqlite_pool(pool_of_one(
+            db.get_sqlite_connection_pool(),
+            acquire_timeout,
+        )),
+        DbBackend::Postgres => SqlxPostgresConnector::from_sqlx_postgres_pool(pool_of_one(
+            db.get_postgres_connection_pool(),
+            acquire_timeout,
+        )),
         _ => db.clone(),
     }
+}
+
+/// A pool of one connection, made with `pool`'s options; see [`connection_of_its_own`].
+fn pool_of_one<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    acquire_timeout: Duration,
+) -> sqlx::Pool<DB> {
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .connect_lazy_with(pool.connect_options().as_ref().clone())
 }
 
 /// The most rows one multi-row INSERT carries: 500 rows of up to 16 columns stay well under

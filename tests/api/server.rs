@@ -218,7 +218,8 @@ async fn a_server_whose_database_cannot_be_reached_is_not_serving_and_answers_un
 }
 
 /// A real outage: the test's database stops accepting connections and its sessions are
-/// killed, then it comes back. PostgreSQL only: SQLite is a file and cannot go away.
+/// killed, then it comes back, and calls, assessments included, work again. PostgreSQL only:
+/// SQLite is a file and cannot go away.
 #[tokio::test]
 async fn health_and_calls_follow_a_postgres_outage_and_recovery() {
     let Some(app) = spawn_app(Backend::Postgres).await else {
@@ -227,6 +228,10 @@ async fn health_and_calls_follow_a_postgres_outage_and_recovery() {
     let base_url = std::env::var("CUSTGRADE_TEST_DATABASE_URL").unwrap();
     let database = app.database_url.rsplit('/').next().unwrap().to_owned();
     let admin = Database::connect(base_url.as_str()).await.unwrap();
+    // An assessment before the outage, so the group commit's connection is open when it dies.
+    let customer = create_customer(&app).await;
+    record(&app, &customer, sound_figures(), false).await;
+    assess(&app, &customer).await;
 
     admin
         .execute_unprepared(&format!(
@@ -250,4 +255,6 @@ async fn health_and_calls_follow_a_postgres_outage_and_recovery() {
         .unwrap();
     wait_for_health(&app, ServingStatus::Serving).await;
     try_create(&app).await.unwrap();
+    let after = assess(&app, &customer).await;
+    assert_eq!(current_grade(&app, &customer).await.assessment, after.name);
 }
