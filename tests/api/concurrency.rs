@@ -48,9 +48,24 @@ async fn customers_in(app: &TestApp, industry: &str) -> Vec<Customer> {
     page.customers
 }
 
-/// Waits for every task and returns their results in spawn order; a task that panicked fails
-/// the test.
-async fn join_all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+/// Runs each of `calls` on a task of its own, all released together once every task has
+/// started, and returns their results in order; a task that panicked fails the test.
+async fn at_once<F>(calls: Vec<F>) -> Vec<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let start = Arc::new(Barrier::new(calls.len()));
+    let tasks: Vec<_> = calls
+        .into_iter()
+        .map(|call| {
+            let start = Arc::clone(&start);
+            tokio::spawn(async move {
+                start.wait().await;
+                call.await
+            })
+        })
+        .collect();
     let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {
         results.push(task.await.expect("the task did not panic"));
@@ -74,14 +89,12 @@ fn succeeded<T>(results: Vec<Result<T, Status>>) -> Vec<T> {
 async fn concurrent_creates_and_records_all_succeed(app: TestApp) {
     const CALLERS: usize = 32;
     let industry = unique("parallel");
-    let start = Arc::new(Barrier::new(CALLERS));
 
-    let tasks = (0..CALLERS)
+    let calls = (0..CALLERS)
         .map(|_| {
             let (mut customers, mut figures) = (app.customers.clone(), app.figures.clone());
-            let (customer, start) = (customer(&industry), Arc::clone(&start));
-            tokio::spawn(async move {
-                start.wait().await;
+            let customer = customer(&industry);
+            async move {
                 let created = customers
                     .create_customer(CreateCustomerRequest {
                         customer: Some(customer),
@@ -103,10 +116,10 @@ async fn concurrent_creates_and_records_all_succeed(app: TestApp) {
                     .await?
                     .into_inner();
                 Ok::<_, Status>((created.name, recorded))
-            })
+            }
         })
         .collect();
-    let results = join_all(tasks).await;
+    let results = at_once(calls).await;
 
     let created: BTreeSet<String> = succeeded(results)
         .into_iter()
@@ -145,22 +158,19 @@ async fn concurrent_creates_with_one_request_id_create_one_customer(app: TestApp
         customer: Some(customer(&industry)),
         request_id: unique("req"),
     };
-    let start = Arc::new(Barrier::new(CALLERS));
 
-    let tasks = (0..CALLERS)
+    let calls = (0..CALLERS)
         .map(|_| {
             let (mut customers, request) = (app.customers.clone(), request.clone());
-            let start = Arc::clone(&start);
-            tokio::spawn(async move {
-                start.wait().await;
+            async move {
                 customers
                     .create_customer(request)
                     .await
                     .map(|response| response.into_inner().name)
-            })
+            }
         })
         .collect();
-    let results = join_all(tasks).await;
+    let results = at_once(calls).await;
 
     let names: BTreeSet<String> = succeeded(results).into_iter().collect();
     assert_eq!(
@@ -179,14 +189,11 @@ async fn concurrent_creates_with_one_request_id_create_one_customer(app: TestApp
 async fn concurrent_superseding_records_of_one_date_each_get_their_own_revision(app: TestApp) {
     const CALLERS: usize = 16;
     let parent = create_customer(&app).await;
-    let start = Arc::new(Barrier::new(CALLERS));
 
-    let tasks = (0..CALLERS)
+    let calls = (0..CALLERS)
         .map(|caller| {
             let (mut figures, parent) = (app.figures.clone(), parent.clone());
-            let start = Arc::clone(&start);
-            tokio::spawn(async move {
-                start.wait().await;
+            async move {
                 figures
                     .record_figures(RecordFiguresRequest {
                         parent,
@@ -200,12 +207,10 @@ async fn concurrent_superseding_records_of_one_date_each_get_their_own_revision(
                     })
                     .await
                     .map(tonic::Response::into_inner)
-            })
+            }
         })
         .collect();
-    let results = join_all(tasks).await;
-
-    let results = succeeded(results);
+    let results = succeeded(at_once(calls).await);
     let all_revisions: BTreeSet<i32> =
         (1..=i32::try_from(CALLERS).expect("a small number")).collect();
     let returned: BTreeSet<i32> = results.iter().map(|recorded| recorded.revision).collect();
@@ -263,12 +268,10 @@ async fn set_parents_at_once(
     app: &TestApp,
     changes: [(&Customer, &Customer); 2],
 ) -> Vec<Result<Customer, Status>> {
-    let start = Arc::new(Barrier::new(changes.len()));
-    let tasks = changes
+    let calls = changes
         .into_iter()
         .map(|(child, parent)| {
             let mut client = app.customers.clone();
-            let start = Arc::clone(&start);
             let request = custgrade::proto::custgrade::v1::UpdateCustomerRequest {
                 customer: Some(Customer {
                     name: child.name.clone(),
@@ -279,16 +282,15 @@ async fn set_parents_at_once(
                     paths: vec!["parent_customer".to_owned()],
                 }),
             };
-            tokio::spawn(async move {
-                start.wait().await;
+            async move {
                 client
                     .update_customer(request)
                     .await
                     .map(tonic::Response::into_inner)
-            })
+            }
         })
         .collect();
-    join_all(tasks).await
+    at_once(calls).await
 }
 
 fn assert_one_refused_as_a_cycle(outcomes: &[Result<Customer, Status>]) {
@@ -299,24 +301,19 @@ fn assert_one_refused_as_a_cycle(outcomes: &[Result<Customer, Status>]) {
     assert_eq!(refused, [tonic::Code::FailedPrecondition], "{outcomes:?}");
 }
 
-/// `CALLERS` calls of `request` at once, released together.
+/// `callers` calls of `request` at once, released together.
 async fn assess_at_once(
     app: &TestApp,
     callers: usize,
     request: AssessCustomerRequest,
 ) -> Vec<Result<custgrade::proto::custgrade::v1::Assessment, Status>> {
-    let start = Arc::new(Barrier::new(callers));
-    let tasks = (0..callers)
+    let calls = (0..callers)
         .map(|_| {
             let (app, request) = (app.clone_clients(), request.clone());
-            let start = Arc::clone(&start);
-            tokio::spawn(async move {
-                start.wait().await;
-                try_assess(&app, request).await
-            })
+            async move { try_assess(&app, request).await }
         })
         .collect();
-    join_all(tasks).await
+    at_once(calls).await
 }
 
 async fn racing_assessments_of_one_customer_are_all_kept_and_the_newest_is_current(app: TestApp) {
