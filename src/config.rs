@@ -89,6 +89,17 @@ pub struct Settings {
     )]
     pub database_max_connections: u32,
 
+    /// How many customers' current grades a server on SQLite keeps in memory for
+    /// GetCustomerGrade (about 0.5 KiB each); 0 reads every grade from the database. On
+    /// PostgreSQL, which replicas share, grades are always read from the database.
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTGRADE_GRADE_CACHE_ENTRIES",
+        default_value_t = 50_000
+    )]
+    pub grade_cache_entries: usize,
+
     /// How long a call waits for a database connection before answering UNAVAILABLE.
     #[arg(long, global = true, env = "CUSTGRADE_DATABASE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub database_timeout: Duration,
@@ -138,6 +149,7 @@ impl Settings {
             database_url: self.database_url.clone(),
             max_connections: self.database_max_connections,
             acquire_timeout: self.database_timeout,
+            grade_cache_entries: self.grade_cache_entries,
         }
     }
 }

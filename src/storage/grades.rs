@@ -16,6 +16,7 @@ use super::{
     StorageError, Store,
     customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
     entities::{assessment, customer, customer_grade, figures, grade_override},
+    grade_cache::GradeChange,
     now, overrides,
 };
 use crate::domain::{
@@ -44,12 +45,20 @@ impl Store {
     /// The customer's current grade; NOT_FOUND for an unknown customer or one never assessed.
     pub async fn current_grade(&self, customer: CustomerId) -> Result<CurrentGrade, StorageError> {
         let db = self.reader()?;
+        let ticket = match self.grades.get(customer) {
+            Ok(cached) => return Ok(cached),
+            Err(ticket) => ticket,
+        };
         let row = customer_grade::Entity::find_by_id(customer.to_string())
             .find_also_related(grade_override::Entity)
             .one(db)
             .await?;
         match row {
-            Some(row) => to_domain(row),
+            Some(row) => {
+                let grade = to_domain(row)?;
+                self.grades.offer(ticket, &grade);
+                Ok(grade)
+            }
             None => {
                 ensure_exists(db, customer).await?;
                 Err(StorageError::NotFound {
@@ -354,10 +363,13 @@ fn figures_recorded_since_grade() -> sea_orm::sea_query::SelectStatement {
 /// Makes each of `grades` its customer's current grade; call it in the transaction that
 /// stores the assessments they come from. One statement for the lot. A grade older than the
 /// one in place (a re-grade batch that computed before a concurrent inline assessment
-/// committed) leaves that one in place: the current grade is always the newest.
+/// committed) leaves that one in place: the current grade is always the newest. `_announced`
+/// is the change to these customers' grades, started with the grade cache before the
+/// transaction.
 pub(super) async fn save_all(
     db: &impl ConnectionTrait,
     grades: &[CurrentGrade],
+    _announced: &GradeChange<'_>,
 ) -> Result<(), StorageError> {
     for chunk in grades.chunks(super::ROWS_PER_INSERT) {
         save_chunk(db, chunk).await?;

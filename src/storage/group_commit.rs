@@ -8,7 +8,7 @@
 //! group fails (a request id taken by a concurrent call, say), each of its assessments is
 //! stored again on its own, so one caller's conflict is not another's error.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -17,6 +17,7 @@ use super::{
     ROWS_PER_INSERT, StorageError,
     assessments::insert_all,
     entities::{assessment, idempotency_key},
+    grade_cache::{GradeCache, GradeChange},
     grades::save_all,
     write::WriteTurns,
 };
@@ -51,10 +52,14 @@ pub(super) struct AssessmentWriter {
 }
 
 impl AssessmentWriter {
-    /// Starts the task, which stores through `db`.
-    pub(super) fn start(db: DatabaseConnection, turns: WriteTurns) -> Self {
+    /// Starts the task, which stores through `db` and tells `grades` what it changes.
+    pub(super) fn start(
+        db: DatabaseConnection,
+        turns: WriteTurns,
+        grades: Arc<GradeCache>,
+    ) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(run(waiting, db.clone(), turns));
+        tokio::spawn(run(waiting, db.clone(), turns, grades));
         Self { queue, db }
     }
 
@@ -76,38 +81,54 @@ impl AssessmentWriter {
     }
 }
 
-async fn run(mut waiting: mpsc::Receiver<Waiting>, db: DatabaseConnection, turns: WriteTurns) {
+async fn run(
+    mut waiting: mpsc::Receiver<Waiting>,
+    db: DatabaseConnection,
+    turns: WriteTurns,
+    grades: Arc<GradeCache>,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
         let rows: Vec<&AssessmentRows> = group.iter().map(|waiting| &waiting.rows).collect();
-        let mut outcome = store_group(&db, &turns, &rows).await;
-        // A connection the database dropped (a restart, an outage) fails the first group that
-        // uses it, and is then replaced: that group is stored again, on the new connection.
-        if matches!(outcome, Err(StorageError::Unavailable(Some(_)))) {
-            outcome = store_group(&db, &turns, &rows).await;
-        }
+        // The change ends before any caller hears back, so a caller's next read sees its
+        // assessment's grade.
+        let change = grades.change(rows.iter().map(|rows| rows.grade.customer));
+        let outcomes = store(&db, &turns, &rows, &change).await;
+        drop(change);
         // A caller that gave up no longer listens; what it handed over is stored anyway.
-        match outcome {
-            Ok(()) => {
-                for waiting in group.drain(..) {
-                    let _ = waiting.stored.send(Ok(()));
-                }
+        for (waiting, outcome) in group.drain(..).zip(outcomes) {
+            let _ = waiting.stored.send(outcome);
+        }
+    }
+}
+
+/// Stores `group` and says how it went for each of its assessments: in one transaction, or,
+/// when that fails, one transaction each.
+async fn store(
+    db: &DatabaseConnection,
+    turns: &WriteTurns,
+    group: &[&AssessmentRows],
+    change: &GradeChange<'_>,
+) -> Vec<Result<(), StorageError>> {
+    let mut outcome = store_group(db, turns, group, change).await;
+    // A connection the database dropped (a restart, an outage) fails the first group that
+    // uses it, and is then replaced: that group is stored again, on the new connection.
+    if matches!(outcome, Err(StorageError::Unavailable(Some(_)))) {
+        outcome = store_group(db, turns, group, change).await;
+    }
+    match outcome {
+        Ok(()) => group.iter().map(|_| Ok(())).collect(),
+        Err(error) if group.len() == 1 => vec![Err(error)],
+        Err(_) => {
+            tracing::debug!(
+                size = group.len(),
+                "group commit failed; storing one at a time"
+            );
+            let mut outcomes = Vec::with_capacity(group.len());
+            for &rows in group {
+                outcomes.push(store_group(db, turns, &[rows], change).await);
             }
-            Err(error) if group.len() == 1 => {
-                if let Some(waiting) = group.pop() {
-                    let _ = waiting.stored.send(Err(error));
-                }
-            }
-            Err(_) => {
-                tracing::debug!(
-                    size = group.len(),
-                    "group commit failed; storing one at a time"
-                );
-                for waiting in group.drain(..) {
-                    let alone = store_group(&db, &turns, &[&waiting.rows]).await;
-                    let _ = waiting.stored.send(alone);
-                }
-            }
+            outcomes
         }
     }
 }
@@ -117,6 +138,7 @@ async fn store_group(
     db: &DatabaseConnection,
     turns: &WriteTurns,
     group: &[&AssessmentRows],
+    change: &GradeChange<'_>,
 ) -> Result<(), StorageError> {
     let txn = turns.begin(db).await?;
     let assessments: Vec<_> = group.iter().map(|rows| &rows.assessment).collect();
@@ -124,6 +146,7 @@ async fn store_group(
     save_all(
         &txn,
         &newest_per_customer(group.iter().map(|rows| &rows.grade)),
+        change,
     )
     .await?;
     let keys: Vec<_> = group

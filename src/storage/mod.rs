@@ -6,6 +6,7 @@ pub mod customers;
 mod entities;
 pub mod error;
 pub mod figures;
+mod grade_cache;
 pub mod grades;
 mod group_commit;
 mod idempotency;
@@ -17,6 +18,7 @@ pub mod overrides;
 mod period;
 mod rationale;
 pub mod regrade;
+mod sqlite_claim;
 pub mod stability;
 mod write;
 
@@ -29,12 +31,14 @@ use std::{
 };
 
 use chrono::{DateTime, SubsecRound, Utc};
+use grade_cache::GradeCache;
 use group_commit::AssessmentWriter;
 use sea_orm::{
     AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     IsolationLevel, SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait, sqlx,
 };
 use sea_orm_migration::MigratorTrait;
+use sqlite_claim::SqliteClaim;
 use write::{WRITE_WAIT, WriteTurns, WriteTxn};
 
 pub use error::StorageError;
@@ -46,6 +50,8 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long a call waits for a free connection before it fails as unavailable.
     pub acquire_timeout: Duration,
+    /// How many customers' current grades are kept in memory (SQLite only; 0: none).
+    pub grade_cache_entries: usize,
 }
 
 /// The database, shared by every request. Cheap to clone.
@@ -57,6 +63,10 @@ pub struct Store {
     schema_ready: Arc<AtomicBool>,
     turns: WriteTurns,
     assessments: AssessmentWriter,
+    /// Current grades in memory; of no capacity on PostgreSQL (see `grade_cache.rs`).
+    grades: Arc<GradeCache>,
+    /// This server's claim on a SQLite database file, which the grade cache relies on.
+    claim: Arc<SqliteClaim>,
 }
 
 impl Store {
@@ -95,21 +105,33 @@ impl Store {
             .await
             .map_err(|error| StorageError::InvalidUrl(error.to_string()))?;
         let turns = WriteTurns::for_backend(db.get_database_backend());
+        let grades = Arc::new(GradeCache::new(match db.get_database_backend() {
+            DbBackend::Sqlite => options.grade_cache_entries,
+            _ => 0,
+        }));
         let assessments = AssessmentWriter::start(
             connection_of_its_own(&db, options.acquire_timeout),
             turns.clone(),
+            grades.clone(),
         );
         Ok(Self {
             db,
             schema_ready: Arc::new(AtomicBool::new(false)),
             turns,
             assessments,
+            grades,
+            claim: Arc::default(),
         })
     }
 
-    /// Brings the schema up to date. Safe to call again: applied migrations are skipped.
+    /// Brings the schema up to date and, on SQLite, claims the database file (which exists
+    /// from then on). Safe to call again: applied migrations are skipped.
     async fn migrate(&self) -> Result<(), StorageError> {
         migrations::Migrator::up(&self.db, None).await?;
+        if self.backend() == DbBackend::Sqlite {
+            let options = self.db.get_sqlite_connection_pool().connect_options();
+            self.claim.take(options.get_filename())?;
+        }
         Ok(())
     }
 
@@ -128,13 +150,14 @@ impl Store {
     }
 
     /// Closes the pool and the group commit's connection, waiting for connections in use to
-    /// come back.
+    /// come back, and lets another server claim a SQLite database.
     pub async fn close(&self) {
         for db in [&self.db, self.assessments.connection()] {
             if let Err(error) = db.close_by_ref().await {
                 tracing::warn!(%error, "closing the database pool failed");
             }
         }
+        self.claim.release();
     }
 
     pub fn backend(&self) -> DbBackend {

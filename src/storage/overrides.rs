@@ -13,6 +13,7 @@ use super::{
     StorageError, Store,
     customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
     entities::{customer_grade, grade_override},
+    grade_cache::GradeChange,
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
     now, older_than,
@@ -62,6 +63,7 @@ impl Store {
         author: &str,
         key: Option<&RequestKey<'_>>,
     ) -> Result<GradeOverride, StorageError> {
+        let change = self.grades.change([customer]);
         let txn = self.begin_write().await?;
         if let Some(key) = key
             && let Some(id) = key.earlier_result(&txn).await?
@@ -144,7 +146,7 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        point_at(&txn, customer, Some(created.id)).await?;
+        point_at(&txn, customer, Some(created.id), &change).await?;
         if let Some(key) = key {
             key.remember(&txn, &created.id.to_string()).await?;
         }
@@ -161,6 +163,8 @@ impl Store {
         by: &str,
         reason: &str,
     ) -> Result<GradeOverride, StorageError> {
+        // The override is part of the customer's current grade as read.
+        let _change = self.grades.change([customer]);
         let txn = self.begin_write().await?;
         let found = load_override(&txn, customer, id).await?;
         if found.revocation.is_some() {
@@ -256,11 +260,13 @@ impl Store {
     }
 }
 
-/// Points the customer's current grade at override `id` (or at none).
+/// Points the customer's current grade at override `id` (or at none), in the change
+/// `_announced` to the grade cache.
 async fn point_at(
     db: &impl ConnectionTrait,
     customer: CustomerId,
     id: Option<OverrideId>,
+    _announced: &GradeChange<'_>,
 ) -> Result<(), StorageError> {
     customer_grade::Entity::update_many()
         .col_expr(

@@ -181,6 +181,9 @@ impl Store {
         owner: &str,
         batch: &GradedBatch,
     ) -> Result<BatchOutcome, StorageError> {
+        let change = self
+            .grades
+            .change(batch.grades.iter().map(|grade| grade.customer));
         let txn = self.begin_write().await?;
         let id = plan.id.to_string();
         let held = operation::Entity::find()
@@ -217,7 +220,7 @@ impl Store {
             return Ok(BatchOutcome::NotHeld);
         }
         insert_all(&txn, &batch.assessments).await?;
-        save_all(&txn, &batch.grades).await?;
+        save_all(&txn, &batch.grades, &change).await?;
         let progress = load(&txn, &id).await?.progress;
         txn.commit().await?;
         Ok(BatchOutcome::Stored(progress))

@@ -131,6 +131,7 @@ pub fn test_settings(database_url: String) -> Settings {
         listen_addr: "127.0.0.1:0".parse().expect("a loopback address"),
         database_url,
         database_max_connections: 8,
+        grade_cache_entries: 10_000,
         database_timeout: Duration::from_secs(5),
         health_check_interval: Duration::from_millis(100),
         api_keys: ApiKeys::default(),

@@ -56,6 +56,19 @@ async fn try_override(
         .map(tonic::Response::into_inner)
 }
 
+/// Revokes override `name`, "guarantee withdrawn".
+pub(crate) async fn revoke(app: &TestApp, name: String) -> GradeOverride {
+    app.assessments
+        .clone()
+        .revoke_grade_override(RevokeGradeOverrideRequest {
+            name,
+            reason: "guarantee withdrawn".to_owned(),
+        })
+        .await
+        .expect("revoked")
+        .into_inner()
+}
+
 async fn history(app: &TestApp, customer: &str) -> Vec<GradeOverride> {
     app.assessments
         .clone()
@@ -155,6 +168,36 @@ async fn an_override_is_the_grade_that_counts_and_the_computed_one_stays_beside_
         (regraded.grade.as_str(), regraded.computed_grade.as_str()),
         ("A", "B")
     );
+}
+
+/// The current grade read before and after each change shows that change at once: a new
+/// assessment, an override, its revocation. (A server on SQLite answers these reads from
+/// memory; this is the test that it is told of every change.)
+async fn the_current_grade_shows_each_change_as_soon_as_it_is_made(app: TestApp) {
+    let (customer, _) = graded_b(&app).await;
+    let first = current_grade(&app, &customer).await;
+    assert_eq!(current_grade(&app, &customer).await, first, "read again");
+
+    let reassessed = assess(&app, &customer).await;
+    let after_assessment = current_grade(&app, &customer).await;
+    assert_ne!(after_assessment.assessment, first.assessment);
+    assert_eq!(after_assessment.assessment, reassessed.name);
+    assert_eq!(current_grade(&app, &customer).await, after_assessment);
+
+    let set = try_override(&app, &customer, to_a(3600))
+        .await
+        .expect("overridden");
+    let overridden = current_grade(&app, &customer).await;
+    assert_eq!(overridden.grade, "A");
+    assert_eq!(
+        overridden.grade_override.map(|o| o.name),
+        Some(set.name.clone())
+    );
+
+    revoke(&app, set.name).await;
+    let revoked = current_grade(&app, &customer).await;
+    assert_eq!(revoked.grade, "B");
+    assert!(revoked.grade_override.is_none(), "{revoked:?}");
 }
 
 async fn a_revoked_override_stops_applying_and_stays_on_record(app: TestApp) {
@@ -477,6 +520,7 @@ async fn the_override_report_counts_directions_and_judges_them_by_outcomes(app: 
 
 on_every_backend!(
     an_override_is_the_grade_that_counts_and_the_computed_one_stays_beside_it,
+    the_current_grade_shows_each_change_as_soon_as_it_is_made,
     a_revoked_override_stops_applying_and_stays_on_record,
     an_override_expires_by_itself,
     overrides_are_refused_when_they_cannot_apply,

@@ -13,7 +13,6 @@ use custgrade::proto::{
         CreditRating, DeleteCustomerRequest, Figures, GetGradeDistributionRequest,
         GetGradeMigrationRequest, GetParetoReportRequest, GradeDistribution, GradeOverride,
         ListCustomerGradesRequest, OverrideGradeRequest, PortfolioFilter,
-        RevokeGradeOverrideRequest,
     },
     google::r#type::Money,
 };
@@ -25,6 +24,7 @@ use crate::{
     figures::{cny, date, money},
     helpers::{TestApp, bad_request_fields, fields, unique},
     on_every_backend,
+    overrides::revoke,
 };
 
 /// How many customers the generated book holds.
@@ -692,14 +692,7 @@ async fn a_past_distribution_is_the_book_as_it_stood(app: TestApp) {
     assert_eq!(assess(&app, &newcomer).await.grade, "A");
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let overridden = at_now();
-    app.assessments
-        .clone()
-        .revoke_grade_override(RevokeGradeOverrideRequest {
-            name: set.name,
-            reason: "guarantee withdrawn".to_owned(),
-        })
-        .await
-        .expect("revoked");
+    revoke(&app, set.name).await;
 
     let book = in_industry(&industry);
     let then = distribution_at(&app, book.clone(), all_b).await.unwrap();

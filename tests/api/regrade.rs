@@ -152,8 +152,11 @@ async fn counts_by_customer(app: &TestApp, customers: &[String]) -> BTreeMap<Str
 async fn a_regrade_assesses_every_selected_customer_once(app: TestApp) {
     let industry = unique("regrade");
     let with_figures = customers_with_figures(&app, &industry, 12).await;
+    let mut graded_before = BTreeMap::new();
     for customer in &with_figures[..5] {
         assess(&app, customer).await;
+        let current = current_grade(&app, customer).await.assessment;
+        graded_before.insert(customer.clone(), current);
     }
     let mut without_figures = Vec::new();
     for _ in 0..3 {
@@ -205,6 +208,11 @@ async fn a_regrade_assesses_every_selected_customer_once(app: TestApp) {
         assert_eq!(after[customer], before[customer] + 1, "{customer}");
         let current = current_grade(&app, customer).await.assessment;
         assert!(current.starts_with(customer.as_str()), "{current}");
+        assert_ne!(
+            Some(&current),
+            graded_before.get(customer),
+            "the grade read before the re-grade was replaced"
+        );
     }
     assert_eq!(assessment_count(&app, &elsewhere[0]).await, 0);
 

@@ -104,6 +104,42 @@ async fn a_shutdown_drains_and_stops_the_server(app: TestApp) {
     assert_eq!(after.code(), Code::Unavailable, "{after:?}");
 }
 
+/// A second server started on a SQLite file another server uses stays NOT_SERVING (it would
+/// not see the first one's writes, and the first answers grades from memory) until the first
+/// stops; then it serves the same data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_a_sqlite_file_serves_once_the_first_stops() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("custgrade.db").display()
+    );
+    let first = start(test_settings(url.clone()), None).await;
+    wait_for_health(&first, ServingStatus::Serving).await;
+    let customer = create_customer(&first).await;
+    record(&first, &customer, sound_figures(), false).await;
+    let assessment = assess(&first, &customer).await;
+    assert_eq!(
+        current_grade(&first, &customer).await.assessment,
+        assessment.name
+    );
+
+    let second = start(test_settings(url), Some(dir)).await;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_ne!(second.health_of("").await, ServingStatus::Serving);
+    }
+    assert_eq!(first.health_of("").await, ServingStatus::Serving);
+
+    first.shut_down().await;
+    wait_for_health(&second, ServingStatus::Serving).await;
+    assert_eq!(
+        current_grade(&second, &customer).await.assessment,
+        assessment.name
+    );
+    second.shut_down().await;
+}
+
 /// On an in-memory SQLite database every connection of the server, the group commit's own
 /// included, reaches the same database: an assessment is stored and read back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
