@@ -124,14 +124,16 @@ impl Store {
         })
     }
 
-    /// Brings the schema up to date and, on SQLite, claims the database file (which exists
-    /// from then on). Safe to call again: applied migrations are skipped.
+    /// On SQLite, claims the database file first (a connection creates it), so that a
+    /// second server neither migrates nor serves a database another one uses; then brings the
+    /// schema up to date. Safe to call again: applied migrations are skipped.
     async fn migrate(&self) -> Result<(), StorageError> {
-        migrations::Migrator::up(&self.db, None).await?;
         if self.backend() == DbBackend::Sqlite {
+            self.ping().await?;
             let options = self.db.get_sqlite_connection_pool().connect_options();
             self.claim.take(options.get_filename())?;
         }
+        migrations::Migrator::up(&self.db, None).await?;
         Ok(())
     }
 
