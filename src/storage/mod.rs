@@ -205,6 +205,23 @@ impl Store {
     }
 }
 
+/// Runs `write`, which changes current grades, to its end even if the caller stops waiting
+/// (a deadline, a cancel). A write dropped while its COMMIT is under way still commits, after
+/// its change to the grade cache has ended; a read in between would keep the old grade in
+/// memory. The group commit and re-grade batches run in tasks of their own already.
+async fn to_completion<T: Send + 'static>(
+    write: impl Future<Output = Result<T, StorageError>> + Send + 'static,
+) -> Result<T, StorageError> {
+    use tracing::Instrument;
+    tokio::spawn(write.in_current_span())
+        .await
+        .map_err(|stopped| {
+            StorageError::Internal(sea_orm::DbErr::Custom(format!(
+                "the write stopped: {stopped}"
+            )))
+        })?
+}
+
 /// A pool of one connection, which connects as `db`'s connections do: the same file or server
 /// and the same settings (an in-memory SQLite database, too, is shared only by connections made
 /// from one set of options). The group commit stores through it: a group of N assessments is

@@ -16,7 +16,7 @@ use super::{
     grade_cache::GradeChange,
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
-    now, older_than,
+    now, older_than, to_completion,
 };
 use crate::domain::{
     Refusal,
@@ -35,6 +35,24 @@ impl Store {
     /// of the model that computed the current grade, and no other override may apply.
     #[tracing::instrument(skip_all, fields(customer = %customer), err(level = "debug"))]
     pub async fn set_override(
+        &self,
+        customer: CustomerId,
+        request: &OverrideRequest,
+        author: &str,
+        request_id: Option<&str>,
+    ) -> Result<GradeOverride, StorageError> {
+        let store = self.clone();
+        let (request, author) = (request.clone(), author.to_owned());
+        let request_id = request_id.map(str::to_owned);
+        to_completion(async move {
+            store
+                .set_override_to_the_end(customer, &request, &author, request_id.as_deref())
+                .await
+        })
+        .await
+    }
+
+    async fn set_override_to_the_end(
         &self,
         customer: CustomerId,
         request: &OverrideRequest,
@@ -157,6 +175,23 @@ impl Store {
     /// Ends an override's effect, keeping its record. Revoking it again changes nothing.
     #[tracing::instrument(skip_all, fields(customer = %customer), err(level = "debug"))]
     pub async fn revoke_override(
+        &self,
+        customer: CustomerId,
+        id: OverrideId,
+        by: &str,
+        reason: &str,
+    ) -> Result<GradeOverride, StorageError> {
+        let store = self.clone();
+        let (by, reason) = (by.to_owned(), reason.to_owned());
+        to_completion(async move {
+            store
+                .revoke_override_to_the_end(customer, id, &by, &reason)
+                .await
+        })
+        .await
+    }
+
+    async fn revoke_override_to_the_end(
         &self,
         customer: CustomerId,
         id: OverrideId,
