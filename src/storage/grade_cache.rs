@@ -15,7 +15,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, MutexGuard},
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use crate::domain::{customer::CustomerId, grading::CurrentGrade};
@@ -23,7 +26,8 @@ use crate::domain::{customer::CustomerId, grading::CurrentGrade};
 /// The current grades of up to `capacity` customers; none when `capacity` is 0.
 pub(super) struct GradeCache {
     state: Mutex<State>,
-    capacity: usize,
+    /// Read without the lock to pass it by when 0; it only ever drops to 0.
+    capacity: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -45,14 +49,27 @@ pub(super) struct Ticket {
 #[must_use = "hold it until the transaction that changes the grades has ended"]
 pub(super) struct GradeChange<'a> {
     cache: &'a GradeCache,
+    /// Whether it is counted among the changes under way.
+    counted: bool,
 }
 
 impl GradeCache {
     pub(super) fn new(capacity: usize) -> Self {
         Self {
             state: Mutex::default(),
-            capacity,
+            capacity: AtomicUsize::new(capacity),
         }
+    }
+
+    fn capacity(&self) -> usize {
+        self.capacity.load(Ordering::Relaxed)
+    }
+
+    /// Keeps nothing from now on: for a database this server cannot claim for itself.
+    pub(super) fn turn_off(&self) {
+        let mut state = self.state();
+        self.capacity.store(0, Ordering::Relaxed);
+        state.grades = HashMap::new();
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -64,7 +81,7 @@ impl GradeCache {
 
     /// `customer`'s grade, or the ticket to [`Self::offer`] the one read from the database.
     pub(super) fn get(&self, customer: CustomerId) -> Result<CurrentGrade, Ticket> {
-        if self.capacity == 0 {
+        if self.capacity() == 0 {
             return Err(Ticket { epoch: 0 });
         }
         let state = self.state();
@@ -77,14 +94,15 @@ impl GradeCache {
     /// Keeps `grade`, read from the database after `ticket` was given, unless a change was
     /// under way meanwhile. When full, an arbitrary entry makes room.
     pub(super) fn offer(&self, ticket: Ticket, grade: &CurrentGrade) {
-        if self.capacity == 0 {
+        if self.capacity() == 0 {
             return;
         }
         let mut state = self.state();
-        if state.changing > 0 || state.epoch != ticket.epoch {
+        let capacity = self.capacity();
+        if state.changing > 0 || state.epoch != ticket.epoch || capacity == 0 {
             return;
         }
-        if state.grades.len() >= self.capacity
+        if state.grades.len() >= capacity
             && let Some(evicted) = state.grades.keys().next().copied()
         {
             state.grades.remove(&evicted);
@@ -98,20 +116,24 @@ impl GradeCache {
         &self,
         customers: impl IntoIterator<Item = CustomerId>,
     ) -> GradeChange<'_> {
-        if self.capacity > 0 {
+        let counted = self.capacity() > 0;
+        if counted {
             let mut state = self.state();
             state.changing += 1;
             for customer in customers {
                 state.grades.remove(&customer);
             }
         }
-        GradeChange { cache: self }
+        GradeChange {
+            cache: self,
+            counted,
+        }
     }
 }
 
 impl Drop for GradeChange<'_> {
     fn drop(&mut self) {
-        if self.cache.capacity > 0 {
+        if self.counted {
             let mut state = self.cache.state();
             state.changing -= 1;
             state.epoch += 1;
@@ -221,6 +243,19 @@ mod tests {
         assert_eq!(kept, 3);
         let newest = customers[4];
         assert_eq!(cached(&cache, newest).as_deref(), Some("C"));
+    }
+
+    #[test]
+    fn a_cache_turned_off_keeps_nothing_and_ends_the_changes_under_way() {
+        let cache = GradeCache::new(10);
+        let customer = CustomerId::generate();
+        read_through(&cache, customer, "A");
+        let change = cache.change([CustomerId::generate()]);
+        cache.turn_off();
+        drop(change);
+        assert_eq!(cached(&cache, customer), None);
+        read_through(&cache, customer, "A");
+        assert_eq!(cached(&cache, customer), None);
     }
 
     #[test]
