@@ -124,17 +124,23 @@ impl Store {
         })
     }
 
-    /// On SQLite, claims the database file first (a connection creates it), so that a
-    /// second server neither migrates nor serves a database another one uses, and keeps no
-    /// grades in memory when there is no file to claim; then brings the schema up to date. Safe to call again: applied migrations are skipped.
-    async fn migrate(&self) -> Result<(), StorageError> {
-        if self.backend() == DbBackend::Sqlite {
-            self.ping().await?;
-            let options = self.db.get_sqlite_connection_pool().connect_options();
-            if !self.claim.take(options.get_filename())? {
-                self.grades.turn_off();
-            }
+    /// On SQLite, claims the database file (a connection creates it) so that a second server
+    /// neither migrates nor serves a database another one uses; with no file to claim, keeps
+    /// no grades in memory. Safe to call again.
+    async fn claim_sqlite_file(&self) -> Result<(), StorageError> {
+        if self.backend() != DbBackend::Sqlite {
+            return Ok(());
         }
+        self.ping().await?;
+        let options = self.db.get_sqlite_connection_pool().connect_options();
+        if !self.claim.take(options.get_filename())? {
+            self.grades.turn_off();
+        }
+        Ok(())
+    }
+
+    /// Brings the schema up to date. Safe to call again: applied migrations are skipped.
+    async fn migrate(&self) -> Result<(), StorageError> {
         migrations::Migrator::up(&self.db, None).await?;
         Ok(())
     }

@@ -31,10 +31,11 @@ use crate::domain::{
 const SEED_LOCK: i64 = 0x6367_7365_6564;
 
 impl Store {
-    /// Brings the schema up to date and, on a database without any model, publishes
-    /// `defaults` (existing customers first, then prospects) as version 1 of each and makes
-    /// them the champions. Safe to call again; the server calls it until it succeeds.
+    /// Claims a SQLite database file, brings the schema up to date and, on a database
+    /// without any model, publishes `defaults` (existing customers first, then prospects) as
+    /// version 1 of each and makes them the champions. Safe to call again; the server calls it until it succeeds.
     pub async fn prepare(&self, defaults: &[ScoringModel; 2]) -> Result<(), StorageError> {
+        self.claim_sqlite_file().await?;
         self.migrate().await?;
         let txn = self.begin_write_unchecked().await?;
         if self.backend() == DbBackend::Postgres {
