@@ -33,6 +33,24 @@ impl StorageError {
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::AlreadyExists(_))
     }
+
+    /// The same error for each of several callers that one failed statement served (a
+    /// batch of reads): a database error cannot be cloned, so the copy carries its text.
+    pub(super) fn duplicate(&self) -> Self {
+        let text = |error: &DbErr| DbErr::Custom(error.to_string());
+        match self {
+            Self::NotFound { what } => Self::NotFound { what },
+            Self::AlreadyExists(message) => Self::AlreadyExists(message.clone()),
+            Self::EtagMismatch => Self::EtagMismatch,
+            Self::FailedPrecondition(message) => Self::FailedPrecondition(message.clone()),
+            Self::RequestIdReused => Self::RequestIdReused,
+            Self::Contention => Self::Contention,
+            Self::InvalidUrl(message) => Self::InvalidUrl(message.clone()),
+            Self::Unavailable(source) => Self::Unavailable(source.as_ref().map(text)),
+            Self::Corrupt(message) => Self::Corrupt(message.clone()),
+            Self::Internal(source) => Self::Internal(text(source)),
+        }
+    }
 }
 
 impl From<crate::domain::Refusal> for StorageError {

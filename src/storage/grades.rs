@@ -49,13 +49,8 @@ impl Store {
             Ok(cached) => return Ok(cached),
             Err(ticket) => ticket,
         };
-        let row = customer_grade::Entity::find_by_id(customer.to_string())
-            .find_also_related(grade_override::Entity)
-            .one(db)
-            .await?;
-        match row {
-            Some(row) => {
-                let grade = to_domain(row)?;
+        match self.grade_reads.read(customer).await? {
+            Some(grade) => {
                 self.grades.offer(ticket, &grade);
                 Ok(grade)
             }
@@ -434,7 +429,7 @@ async fn save_chunk(
     Ok(())
 }
 
-fn to_domain(
+pub(super) fn to_domain(
     (row, grade_override): (customer_grade::Model, Option<grade_override::Model>),
 ) -> Result<CurrentGrade, StorageError> {
     let corrupt =

@@ -7,6 +7,7 @@ mod entities;
 pub mod error;
 pub mod figures;
 mod grade_cache;
+mod grade_reads;
 pub mod grades;
 mod group_commit;
 mod idempotency;
@@ -32,6 +33,7 @@ use std::{
 
 use chrono::{DateTime, SubsecRound, Utc};
 use grade_cache::GradeCache;
+use grade_reads::GradeReader;
 use group_commit::AssessmentWriter;
 use sea_orm::{
     AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -65,6 +67,8 @@ pub struct Store {
     assessments: AssessmentWriter,
     /// Current grades in memory; of no capacity on PostgreSQL (see `grade_cache.rs`).
     grades: Arc<GradeCache>,
+    /// Current grades read from the database in batches (see `grade_reads.rs`).
+    grade_reads: GradeReader,
     /// This server's claim on a SQLite database file, which the grade cache relies on.
     claim: Arc<SqliteClaim>,
 }
@@ -115,6 +119,7 @@ impl Store {
             grades.clone(),
         );
         Ok(Self {
+            grade_reads: GradeReader::start(db.clone()),
             db,
             schema_ready: Arc::new(AtomicBool::new(false)),
             turns,

@@ -2,16 +2,18 @@
 //! succeed (SQLite has a single writer, so a naive transaction fails with "database is locked"),
 //! a shared `request_id` must still create one customer (or one assessment), racing revisions
 //! of one date must each get their own revision number, and racing assessments of one
-//! customer (stored by one group commit) must all be kept, the newest as the current grade.
+//! customer (stored by one group commit) must all be kept, the newest as the current grade;
+//! reads of many customers' grades at once (answered by one statement) must each get their
+//! own.
 
 use std::{collections::BTreeSet, sync::Arc};
 
 use custgrade::proto::custgrade::v1::{
-    AssessCustomerRequest, CreateCustomerRequest, Customer, Figures, GetFiguresRequest,
-    ListCustomersRequest, RecordFiguresRequest,
+    AssessCustomerRequest, CreateCustomerRequest, Customer, Figures, GetCustomerGradeRequest,
+    GetFiguresRequest, ListCustomersRequest, RecordFiguresRequest,
 };
 use tokio::sync::Barrier;
-use tonic::Status;
+use tonic::{Code, Status};
 
 use crate::{
     assessments::{
@@ -20,6 +22,7 @@ use crate::{
     customers::{create, customer},
     figures::{cny, create_customer, date, list_all},
     helpers::{TestApp, unique},
+    overrides::{graded_b, to_a, try_override},
 };
 
 crate::on_every_backend!(
@@ -29,6 +32,7 @@ crate::on_every_backend!(
     racing_parent_changes_never_make_a_cycle,
     racing_assessments_of_one_customer_are_all_kept_and_the_newest_is_current,
     racing_assessments_with_one_request_id_store_one,
+    grades_read_at_once_are_each_their_own_customers,
 );
 
 /// The customers in `industry`, live ones only, in one page.
@@ -361,4 +365,60 @@ async fn racing_assessments_with_one_request_id_store_one(app: TestApp) {
         assessment_names(&app, &customer).await,
         names.into_iter().collect::<Vec<_>>()
     );
+}
+
+/// Current grades read at once go to the database together, in one statement: each read must
+/// get its own customer's grade (with its override), or NOT_FOUND for a customer never
+/// assessed or unknown, exactly as when read alone.
+async fn grades_read_at_once_are_each_their_own_customers(app: TestApp) {
+    const READS_EACH: usize = 3;
+    let mut graded = Vec::new();
+    for _ in 0..12 {
+        graded.push(graded_b(&app).await.0);
+    }
+    let set = try_override(&app, &graded[0], to_a(3600))
+        .await
+        .expect("overridden");
+    let never_assessed = create_customer(&app).await;
+    let unknown = "customers/00000000-0000-7000-8000-000000000000".to_owned();
+    let mut names = graded.clone();
+    names.extend([never_assessed.clone(), unknown.clone()]);
+
+    let calls = (0..READS_EACH)
+        .flat_map(|_| names.iter().cloned())
+        .map(|customer| {
+            let mut assessments = app.assessments.clone();
+            async move {
+                let read = assessments
+                    .get_customer_grade(GetCustomerGradeRequest {
+                        customer: customer.clone(),
+                    })
+                    .await
+                    .map(tonic::Response::into_inner);
+                (customer, read)
+            }
+        })
+        .collect();
+    let results = at_once(calls).await;
+
+    assert_eq!(results.len(), names.len() * READS_EACH);
+    for (customer, read) in results {
+        if graded.contains(&customer) {
+            let grade = read.expect("a graded customer's grade");
+            assert_eq!(grade, current_grade(&app, &customer).await, "as read alone");
+            assert_eq!(grade.customer, customer);
+            assert!(grade.assessment.starts_with(&format!("{customer}/")));
+            let expected = if customer == graded[0] { "A" } else { "B" };
+            assert_eq!(grade.grade, expected, "{customer}");
+            assert_eq!(
+                grade.grade_override.map(|o| o.name),
+                (customer == graded[0]).then(|| set.name.clone())
+            );
+        } else {
+            let status = read.expect_err("no grade");
+            assert_eq!(status.code(), Code::NotFound, "{status:?}");
+            let names_assessment = status.message().contains("assessment");
+            assert_eq!(names_assessment, customer == never_assessed, "{status:?}");
+        }
+    }
 }

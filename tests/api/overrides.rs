@@ -30,7 +30,7 @@ fn in_seconds(seconds: i64) -> Option<prost_types::Timestamp> {
 }
 
 /// An override to A with a limit of 900 000, for `seconds`.
-fn to_a(seconds: i64) -> GradeOverride {
+pub(crate) fn to_a(seconds: i64) -> GradeOverride {
     GradeOverride {
         grade: "A".to_owned(),
         credit_limit: cny(900_000),
@@ -40,7 +40,7 @@ fn to_a(seconds: i64) -> GradeOverride {
     }
 }
 
-async fn try_override(
+pub(crate) async fn try_override(
     app: &TestApp,
     customer: &str,
     wanted: GradeOverride,
@@ -83,7 +83,7 @@ async fn history(app: &TestApp, customer: &str) -> Vec<GradeOverride> {
 }
 
 /// A sound customer (computed B, limit 500 000) in an industry of its own.
-async fn graded_b(app: &TestApp) -> (String, String) {
+pub(crate) async fn graded_b(app: &TestApp) -> (String, String) {
     let industry = unique("overrides");
     let name = create(app, customer(&industry)).await.name;
     record(app, &name, sound_figures(), false).await;
