@@ -18,12 +18,14 @@ use super::{
     figures::{self as figures_repo},
     group_commit::AssessmentRows,
     idempotency::{RequestKey, concurrent_result},
-    models, now, older_than, rationale,
+    now, older_than, rationale,
 };
 use crate::domain::{
     customer::{CustomerId, CustomerKind},
     figures::{FiguresSnapshot, RecordedFigures},
-    grading::{AssessmentId, CurrentGrade, RecordedAssessment, SnapshotRef, VersionKey},
+    grading::{
+        AssessmentId, CurrentGrade, RecordedAssessment, SnapshotRef, VersionKey, VersionState,
+    },
     regrade::OperationId,
     scoring::{Assessment, ScoringModel},
 };
@@ -119,18 +121,20 @@ impl Store {
                 )));
             }
         };
-        let version_id = version_row.id;
-        let version = models::to_domain(version_row)?;
+        let version = self
+            .published
+            .get(db, version_row.id, version_row.published)
+            .await?;
         if target.model_version.is_some() {
             version.ensure_published("assessing with it")?;
         }
         let figures_id = figures_row.id;
         let recorded_figures = figures_repo::to_domain(figures_row)?;
-        let mut record = graded(&recorded_figures, version.key, now(), |snapshot| {
+        let mut record = graded(&recorded_figures, version.key.clone(), now(), |snapshot| {
             grade(&version.definition, snapshot)
         });
         let rows = AssessmentRows {
-            assessment: row(&record, figures_id, version_id, None)?,
+            assessment: row(&record, figures_id, version_row.id, None)?,
             grade: CurrentGrade::of(&record, &recorded_figures.snapshot.figures),
             request_key: key.map(|key| key.row(&record.id.to_string())),
         };
@@ -188,13 +192,20 @@ impl Store {
 }
 
 /// What grading a customer reads, fetched in one statement (a round trip per read was most
-/// of an assessment's time): the customer's kind and deletion, its current figures, and the
-/// model version, the named one or its kind's champion.
+/// of an assessment's time): the customer's kind and deletion, its current figures, and which
+/// model version grades it, the named one or its kind's champion (its definition comes from
+/// [`super::models::PublishedVersions`]).
 struct Inputs {
     kind: CustomerKind,
     deleted: bool,
     figures: Option<figures::Model>,
-    version: Option<model_version::Model>,
+    version: Option<VersionRow>,
+}
+
+/// The row of the model version that grades, and whether it is published.
+struct VersionRow {
+    id: i64,
+    published: bool,
 }
 
 async fn read_inputs(
@@ -253,12 +264,9 @@ async fn read_inputs(
             format!("{FIGURES}{}", column.as_str()),
         );
     }
-    for column in model_version::Column::iter() {
-        select.expr_as(
-            Expr::col((model_version::Entity, column)),
-            format!("{VERSION}{}", column.as_str()),
-        );
-    }
+    select
+        .column((model_version::Entity, model_version::Column::Id))
+        .column((model_version::Entity, model_version::Column::State));
     select.and_where(Expr::col((customer::Entity, customer::Column::Id)).eq(customer_id));
     let row = db
         .query_one(&select)
@@ -267,17 +275,21 @@ async fn read_inputs(
     let kind: String = row.try_get("", customer::Column::Kind.as_str())?;
     let delete_time: Option<DateTime<Utc>> =
         row.try_get("", customer::Column::DeleteTime.as_str())?;
+    let version_id: Option<i64> = row.try_get("", model_version::Column::Id.as_str())?;
+    let version_state: Option<String> = row.try_get("", model_version::Column::State.as_str())?;
     Ok(Inputs {
         kind: parse_kind(&kind)?,
         deleted: delete_time.is_some(),
         figures: figures::Model::from_query_result_optional(&row, FIGURES)?,
-        version: model_version::Model::from_query_result_optional(&row, VERSION)?,
+        version: version_id.map(|id| VersionRow {
+            id,
+            published: version_state.as_deref() == Some(VersionState::Published.as_str()),
+        }),
     })
 }
 
-/// The prefixes of the figures' and the version's columns in [`read_inputs`].
+/// The prefix of the figures' columns in [`read_inputs`].
 const FIGURES: &str = "f_";
-const VERSION: &str = "v_";
 
 /// Inserts `rows`, [`ROWS_PER_INSERT`] a statement: the re-grade's batches and the group
 /// commit's groups, each inside its transaction.

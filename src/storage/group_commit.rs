@@ -63,7 +63,8 @@ impl AssessmentWriter {
         Self { queue, db }
     }
 
-    /// The connection the task stores through, for closing it at shutdown.
+    /// The connection the task stores through: on SQLite, every write's (see
+    /// `Store::begin_write`); closed at shutdown.
     pub(super) fn connection(&self) -> &DatabaseConnection {
         &self.db
     }

@@ -35,6 +35,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use grade_cache::GradeCache;
 use grade_reads::GradeReader;
 use group_commit::AssessmentWriter;
+use models::PublishedVersions;
 use sea_orm::{
     AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     IsolationLevel, SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait, sqlx,
@@ -71,6 +72,8 @@ pub struct Store {
     grade_reads: GradeReader,
     /// This server's claim on a SQLite database file, which the grade cache relies on.
     claim: Arc<SqliteClaim>,
+    /// The published model versions assessments grade with, parsed.
+    published: Arc<PublishedVersions>,
 }
 
 impl Store {
@@ -91,16 +94,13 @@ impl Store {
             .map_sqlx_sqlite_opts(|sqlite| {
                 // WAL lets readers run beside the single writer; the busy timeout is how long
                 // an IMMEDIATE transaction waits for that writer (a writer in another process:
-                // this server's writers take turns, see `write.rs`). A page cache of up to
-                // 16 MiB a connection (SQLite's default is 2 MiB) keeps the indexes a re-grade
-                // batch writes to in memory, and a checkpoint every 32 MiB of log (not 4 MiB)
-                // writes a page rewritten by many batches back once: a re-grade went from
-                // ~10,500 to ~11,500 customers/s with both. The cache is small enough that a
-                // book of 100,000 fills it as a million does, so memory is flat in book size.
+                // this server's writers take turns, see `write.rs`). A checkpoint every 32 MiB
+                // of log (not 4 MiB) writes a page rewritten by many re-grade batches back
+                // once. The page cache: see `POOL_CACHE` and `WRITER_CACHE`.
                 sqlite
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     .busy_timeout(WRITE_WAIT)
-                    .pragma("cache_size", "-16384")
+                    .pragma("cache_size", POOL_CACHE)
                     .pragma("wal_autocheckpoint", "8192")
                     .foreign_keys(true)
                     .create_if_missing(true)
@@ -126,6 +126,7 @@ impl Store {
             assessments,
             grades,
             claim: Arc::default(),
+            published: Arc::default(),
         })
     }
 
@@ -212,9 +213,17 @@ impl Store {
         self.begin_write_unchecked().await
     }
 
-    /// [`Self::begin_write`] before the schema is ready, for preparing the database.
+    /// [`Self::begin_write`] before the schema is ready, for preparing the database. On
+    /// SQLite every write goes through the group commit's connection: writes take turns
+    /// anyway, and a connection whose cache no other connection's writes invalidate keeps the
+    /// pages the next write touches (the re-grade's indexes) in its large cache, while the
+    /// pool's connections, whose caches every write empties, keep small ones.
     async fn begin_write_unchecked(&self) -> Result<WriteTxn, StorageError> {
-        self.turns.begin(&self.db).await
+        let db = match self.backend() {
+            DbBackend::Sqlite => self.assessments.connection(),
+            _ => &self.db,
+        };
+        self.turns.begin(db).await
     }
 }
 
@@ -237,7 +246,8 @@ async fn to_completion<T: Send + 'static>(
 
 /// A pool of one connection, which connects as `db`'s connections do: the same file or server
 /// and the same settings (an in-memory SQLite database, too, is shared only by connections made
-/// from one set of options). The group commit stores through it: a group of N assessments is
+/// from one set of options), but its own page cache on SQLite ([`WRITER_CACHE`]). The group
+/// commit stores through it (on SQLite, every other write too): a group of N assessments is
 /// a statement of N rows, prepared once per connection and N, and on connections of the pool
 /// it was prepared again every few groups (on PostgreSQL, 502 prepares in a load run's 3,184
 /// group inserts; 56 on a connection of its own). It is not pinged before each group: a
@@ -246,28 +256,47 @@ async fn to_completion<T: Send + 'static>(
 fn connection_of_its_own(db: &DatabaseConnection, acquire_timeout: Duration) -> DatabaseConnection {
     match db.get_database_backend() {
         DbBackend::Sqlite => SqlxSqliteConnector::from_sqlx_sqlite_pool(pool_of_one(
-            db.get_sqlite_connection_pool(),
+            db.get_sqlite_connection_pool()
+                .connect_options()
+                .as_ref()
+                .clone()
+                .pragma("cache_size", WRITER_CACHE),
             acquire_timeout,
         )),
         DbBackend::Postgres => SqlxPostgresConnector::from_sqlx_postgres_pool(pool_of_one(
-            db.get_postgres_connection_pool(),
+            db.get_postgres_connection_pool()
+                .connect_options()
+                .as_ref()
+                .clone(),
             acquire_timeout,
         )),
         _ => db.clone(),
     }
 }
 
-/// A pool of one connection, made with `pool`'s options; see [`connection_of_its_own`].
+/// A pool of one connection, made with `options`; see [`connection_of_its_own`].
 fn pool_of_one<DB: sqlx::Database>(
-    pool: &sqlx::Pool<DB>,
+    options: <DB::Connection as sqlx::Connection>::Options,
     acquire_timeout: Duration,
 ) -> sqlx::Pool<DB> {
     sqlx::pool::PoolOptions::<DB>::new()
         .max_connections(1)
         .acquire_timeout(acquire_timeout)
         .test_before_acquire(false)
-        .connect_lazy_with(pool.connect_options().as_ref().clone())
+        .connect_lazy_with(options)
 }
+
+/// SQLite's page cache on a connection of the pool: 2 MiB (a negative size is in KiB).
+/// Small, because in WAL mode a connection empties its cache whenever it starts a read after
+/// another connection wrote: under writes, a large cache only holds memory (16 connections
+/// of 16 MiB would be 256 MiB on a large database) and costs time to empty.
+const POOL_CACHE: &str = "-2048";
+/// SQLite's page cache on the connection every write goes through (see
+/// [`Store::begin_write`]): 16 MiB, which nothing else empties, keeps the indexes a re-grade
+/// batch writes to in memory. With the checkpoint interval it took a re-grade from ~10,500
+/// to ~11,500 customers/s; it is small enough that a book of 100,000 fills it as a million
+/// does, so memory is flat in book size.
+const WRITER_CACHE: &str = "-16384";
 
 /// The most rows one multi-row INSERT carries: 500 rows of up to 16 columns stay well under
 /// SQLite's 32,766 bound parameters (PostgreSQL allows 65,535).

@@ -3,7 +3,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{LazyLock, Mutex},
+    sync::{Arc, LazyLock, Mutex},
 };
 
 use sea_orm::{
@@ -392,6 +392,44 @@ pub(super) async fn load_version_by_id(
         .await?
         .ok_or_else(|| StorageError::Corrupt(format!("model version row {id} is gone")))?;
     to_domain(row)
+}
+
+/// The most published versions [`PublishedVersions`] keeps; past it, it starts again.
+const PUBLISHED_VERSIONS: usize = 64;
+
+/// Published model versions by row id, parsed. Every assessment grades with one, and reading
+/// its definition (a few kilobytes: overflow pages on SQLite) and copying the parsed model
+/// was a twentieth of an assessment's time. A published version is never written again nor
+/// deleted, so an entry is never stale; the cache belongs to one [`Store`], since row ids
+/// are only unique within a database.
+#[derive(Default)]
+pub(super) struct PublishedVersions(Mutex<HashMap<i64, Arc<ModelVersion>>>);
+
+impl PublishedVersions {
+    /// The version in row `id`: from the cache when `published` says it is, else read (and
+    /// kept, once it is published).
+    pub(super) async fn get(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+        published: bool,
+    ) -> Result<Arc<ModelVersion>, StorageError> {
+        if published
+            && let Some(version) = self.0.lock().ok().and_then(|cache| cache.get(&id).cloned())
+        {
+            return Ok(version);
+        }
+        let version = Arc::new(load_version_by_id(db, id).await?);
+        if version.state == VersionState::Published
+            && let Ok(mut cache) = self.0.lock()
+        {
+            if cache.len() >= PUBLISHED_VERSIONS {
+                cache.clear();
+            }
+            cache.insert(id, version.clone());
+        }
+        Ok(version)
+    }
 }
 
 /// The champion of `population`: its row id and the version.
