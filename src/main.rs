@@ -14,8 +14,9 @@ use custgrade::{
 /// mimalloc, not the system allocator: an assessment allocates and frees hundreds of small
 /// values on two busy threads (statements, rows, the response), and glibc's malloc and free
 /// were a sixth of the server's time under load; with mimalloc, AssessCustomer on SQLite
-/// went 15-30 % faster in the load benchmark. Built without transparent huge pages (`no_thp`): with
-/// them each thread's heap takes a whole 2 MiB page and the idle server doubles to ~46 MiB.
+/// went 15-30 % faster in the load benchmark. Built without transparent huge pages
+/// (`no_thp`): with them each thread's heap takes a whole 2 MiB page and the idle server
+/// doubles to ~46 MiB.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

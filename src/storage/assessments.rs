@@ -23,9 +23,7 @@ use super::{
 use crate::domain::{
     customer::{CustomerId, CustomerKind},
     figures::{FiguresSnapshot, RecordedFigures},
-    grading::{
-        AssessmentId, CurrentGrade, RecordedAssessment, SnapshotRef, VersionKey, VersionState,
-    },
+    grading::{AssessmentId, CurrentGrade, RecordedAssessment, SnapshotRef, VersionKey},
     regrade::OperationId,
     scoring::{Assessment, ScoringModel},
 };
@@ -107,8 +105,8 @@ impl Store {
                 None => "the customer has no figures; record figures first".to_owned(),
             })
         })?;
-        let version_row = match (&target.model_version, inputs.version) {
-            (_, Some(row)) => row,
+        let version_id = match (&target.model_version, inputs.version) {
+            (_, Some(id)) => id,
             (Some(_), None) => {
                 return Err(StorageError::NotFound {
                     what: "model version",
@@ -121,10 +119,7 @@ impl Store {
                 )));
             }
         };
-        let version = self
-            .published
-            .get(db, version_row.id, version_row.published)
-            .await?;
+        let version = self.published.get(db, version_id).await?;
         if target.model_version.is_some() {
             version.ensure_published("assessing with it")?;
         }
@@ -134,7 +129,7 @@ impl Store {
             grade(&version.definition, snapshot)
         });
         let rows = AssessmentRows {
-            assessment: row(&record, figures_id, version_row.id, None)?,
+            assessment: row(&record, figures_id, version_id, None)?,
             grade: CurrentGrade::of(&record, &recorded_figures.snapshot.figures),
             request_key: key.map(|key| key.row(&record.id.to_string())),
         };
@@ -192,20 +187,14 @@ impl Store {
 }
 
 /// What grading a customer reads, fetched in one statement (a round trip per read was most
-/// of an assessment's time): the customer's kind and deletion, its current figures, and which
-/// model version grades it, the named one or its kind's champion (its definition comes from
-/// [`super::models::PublishedVersions`]).
+/// of an assessment's time): the customer's kind and deletion, its current figures, and the
+/// row id of the model version that grades it, the named one or its kind's champion (the
+/// version itself comes from [`super::models::PublishedVersions`]).
 struct Inputs {
     kind: CustomerKind,
     deleted: bool,
     figures: Option<figures::Model>,
-    version: Option<VersionRow>,
-}
-
-/// The row of the model version that grades, and whether it is published.
-struct VersionRow {
-    id: i64,
-    published: bool,
+    version: Option<i64>,
 }
 
 async fn read_inputs(
@@ -264,9 +253,7 @@ async fn read_inputs(
             format!("{FIGURES}{}", column.as_str()),
         );
     }
-    select
-        .column((model_version::Entity, model_version::Column::Id))
-        .column((model_version::Entity, model_version::Column::State));
+    select.column((model_version::Entity, model_version::Column::Id));
     select.and_where(Expr::col((customer::Entity, customer::Column::Id)).eq(customer_id));
     let row = db
         .query_one(&select)
@@ -275,16 +262,11 @@ async fn read_inputs(
     let kind: String = row.try_get("", customer::Column::Kind.as_str())?;
     let delete_time: Option<DateTime<Utc>> =
         row.try_get("", customer::Column::DeleteTime.as_str())?;
-    let version_id: Option<i64> = row.try_get("", model_version::Column::Id.as_str())?;
-    let version_state: Option<String> = row.try_get("", model_version::Column::State.as_str())?;
     Ok(Inputs {
         kind: parse_kind(&kind)?,
         deleted: delete_time.is_some(),
         figures: figures::Model::from_query_result_optional(&row, FIGURES)?,
-        version: version_id.map(|id| VersionRow {
-            id,
-            published: version_state.as_deref() == Some(VersionState::Published.as_str()),
-        }),
+        version: row.try_get("", model_version::Column::Id.as_str())?,
     })
 }
 

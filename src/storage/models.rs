@@ -400,33 +400,26 @@ const PUBLISHED_VERSIONS: usize = 64;
 /// Published model versions by row id, parsed. Every assessment grades with one, and reading
 /// its definition (a few kilobytes: overflow pages on SQLite) and copying the parsed model
 /// was a twentieth of an assessment's time. A published version is never written again nor
-/// deleted, so an entry is never stale; the cache belongs to one [`Store`], since row ids
-/// are only unique within a database.
+/// deleted, and only published ones are kept, so an entry is never stale; the cache belongs
+/// to one [`Store`], since row ids are only unique within a database.
 #[derive(Default)]
 pub(super) struct PublishedVersions(Mutex<HashMap<i64, Arc<ModelVersion>>>);
 
 impl PublishedVersions {
-    /// The version in row `id`: from the cache when `published` says it is, else read (and
-    /// kept, once it is published).
+    /// The version in row `id`: from the cache, else read (and kept, if it is published).
     pub(super) async fn get(
         &self,
         db: &impl ConnectionTrait,
         id: i64,
-        published: bool,
     ) -> Result<Arc<ModelVersion>, StorageError> {
-        if published
-            && let Some(version) = self.0.lock().ok().and_then(|cache| cache.get(&id).cloned())
-        {
+        if let Some(version) = self.0.lock().ok().and_then(|cache| cache.get(&id).cloned()) {
             return Ok(version);
         }
         let version = Arc::new(load_version_by_id(db, id).await?);
         if version.state == VersionState::Published
             && let Ok(mut cache) = self.0.lock()
         {
-            if cache.len() >= PUBLISHED_VERSIONS {
-                cache.clear();
-            }
-            cache.insert(id, version.clone());
+            keep(&mut cache, PUBLISHED_VERSIONS, id, version.clone());
         }
         Ok(version)
     }
@@ -489,10 +482,22 @@ fn parsed(definition: &str) -> Result<ScoringModel, String> {
     let model: ScoringModel =
         serde_json::from_str(definition).map_err(|error| error.to_string())?;
     if let Ok(mut cache) = CACHE.lock() {
-        if cache.len() >= PARSED_DEFINITIONS {
-            cache.clear();
-        }
-        cache.insert(definition.to_owned(), model.clone());
+        keep(
+            &mut cache,
+            PARSED_DEFINITIONS,
+            definition.to_owned(),
+            model.clone(),
+        );
     }
     Ok(model)
+}
+
+/// Inserts into `cache`, emptied first once it holds `bound` entries: the caches here hold a
+/// handful of model versions, and one that outgrew its bound (drafts edited many times)
+/// simply starts again.
+fn keep<K: std::hash::Hash + Eq, V>(cache: &mut HashMap<K, V>, bound: usize, key: K, value: V) {
+    if cache.len() >= bound {
+        cache.clear();
+    }
+    cache.insert(key, value);
 }
