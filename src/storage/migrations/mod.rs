@@ -7,6 +7,7 @@ mod m20261123_000001_customers_and_figures;
 mod m20261124_000002_models_and_assessments;
 mod m20261125_000003_operations;
 mod m20261126_000004_compact_rationale;
+mod m20261127_000005_lighter_writes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_models_and_assessments::Migration),
             Box::new(m20261125_000003_operations::Migration),
             Box::new(m20261126_000004_compact_rationale::Migration),
+            Box::new(m20261127_000005_lighter_writes::Migration),
         ]
     }
 }
