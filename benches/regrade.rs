@@ -9,13 +9,15 @@
 //! tenth of it.
 //!
 //! Phases, in order:
-//! 1. the small book, made directly in SQL (not timed; on PostgreSQL, vacuumed and analysed
-//!    after), re-graded by a fresh server: the time and that server's peak resident memory;
+//! 1. the small book, made directly in SQL (not timed), re-graded by a fresh server: the
+//!    time and that server's peak resident memory;
 //! 2. the book grown to full size, re-graded by a fresh server: the rate and peak memory;
 //! 3. the full book re-graded again, the server stopped (SIGTERM) in the middle and a new one
 //!    started: the run ends with exactly one assessment per customer (counted in SQL);
 //! 4. baseline: the rows phase 3 stored (its assessments and the current grades) copied with
 //!    one `INSERT ... SELECT` each into tables of the same columns, indexes and foreign keys.
+//!
+//! On PostgreSQL the book is vacuumed and analysed each time it is made or grown (not timed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
