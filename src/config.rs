@@ -89,9 +89,10 @@ pub struct Settings {
     )]
     pub database_max_connections: u32,
 
-    /// How many customers' current grades a server on SQLite keeps in memory for
-    /// GetCustomerGrade (about 0.5 KiB each); 0 reads every grade from the database. On
-    /// PostgreSQL, which replicas share, grades are always read from the database.
+    /// How many customers' current grades the server keeps in memory for GetCustomerGrade
+    /// (about 0.5 KiB each); 0 reads every grade from the database. On PostgreSQL a grade in
+    /// memory is served only once the server has heard of every change other replicas
+    /// committed before the read (LISTEN/NOTIFY and a round trip per batch of reads).
     #[arg(
         long,
         global = true,

@@ -1,17 +1,18 @@
 //! Current grades kept in memory, so that `GetCustomerGrade`, the read backends make while a
-//! user waits, costs about what gRPC itself costs instead of a trip to the database's thread.
+//! user waits, costs about what gRPC itself costs instead of a trip to the database.
 //!
-//! Only on SQLite. There this server is the database's one user (it claims the file, see
-//! [`super::sqlite_claim`]), so every change to a current grade passes through it and can
-//! tell the cache. On PostgreSQL replicas share the database and one cannot see another's
-//! writes, so every read goes to the database.
+//! On SQLite this server is the database's one user (it claims the file, see
+//! [`super::sqlite_claim`]), so every change to a current grade passes through it. On
+//! PostgreSQL replicas share the database: each change is also announced to the others, and a
+//! grade in memory is served only once this server has heard every change committed before
+//! the read was asked for (see [`super::grade_sync`]).
 //!
 //! How it stays true: a writer announces the customers whose grade it is about to change
 //! ([`GradeCache::change`]); their entries go, and the guard it gets back is dropped only once
 //! its transaction has ended, committed or not. A grade read from the database may fill the
 //! cache only if no change was under way at any moment between the start of that read and
-//! the fill (the epoch counts ended changes). So an entry is always what the database held,
-//! with no write to it in flight.
+//! the fill (the epoch counts ended changes, this server's and those heard from others). So an
+//! entry is always what the database held, with no write of this server's to it in flight.
 
 use std::{
     collections::HashMap,
@@ -21,6 +22,9 @@ use std::{
     },
 };
 
+use sea_orm::ConnectionTrait;
+
+use super::{StorageError, grade_sync};
 use crate::domain::{customer::CustomerId, grading::CurrentGrade};
 
 /// The current grades of up to `capacity` customers; none when `capacity` is 0.
@@ -28,6 +32,9 @@ pub(super) struct GradeCache {
     state: Mutex<State>,
     /// Read without the lock to pass it by when 0; it only ever drops to 0.
     capacity: AtomicUsize,
+    /// Whether changes are announced to the other servers on the database (PostgreSQL),
+    /// whatever this server keeps: they may keep grades.
+    announced: bool,
 }
 
 #[derive(Default)]
@@ -51,14 +58,23 @@ pub(super) struct GradeChange<'a> {
     cache: &'a GradeCache,
     /// Whether it is counted among the changes under way.
     counted: bool,
+    /// The customers it changes, when changes are announced to other servers.
+    customers: Vec<CustomerId>,
 }
 
 impl GradeCache {
-    pub(super) fn new(capacity: usize) -> Self {
+    /// Keeps up to `capacity` grades; `announced` when other servers share the database.
+    pub(super) fn new(capacity: usize, announced: bool) -> Self {
         Self {
             state: Mutex::default(),
             capacity: AtomicUsize::new(capacity),
+            announced,
         }
+    }
+
+    /// Whether any grade is kept.
+    pub(super) fn keeps_grades(&self) -> bool {
+        self.capacity() > 0
     }
 
     fn capacity(&self) -> usize {
@@ -91,6 +107,13 @@ impl GradeCache {
         }
     }
 
+    /// The ticket of a database read that starts now, hit or miss.
+    pub(super) fn ticket(&self) -> Ticket {
+        Ticket {
+            epoch: self.state().epoch,
+        }
+    }
+
     /// Keeps `grade`, read from the database after `ticket` was given, unless a change was
     /// under way meanwhile. When full, an arbitrary entry makes room.
     pub(super) fn offer(&self, ticket: Ticket, grade: &CurrentGrade) {
@@ -116,18 +139,51 @@ impl GradeCache {
         &self,
         customers: impl IntoIterator<Item = CustomerId>,
     ) -> GradeChange<'_> {
+        let customers: Vec<CustomerId> = customers.into_iter().collect();
         let counted = self.capacity() > 0;
         if counted {
             let mut state = self.state();
             state.changing += 1;
-            for customer in customers {
-                state.grades.remove(&customer);
+            for customer in &customers {
+                state.grades.remove(customer);
             }
         }
         GradeChange {
             cache: self,
             counted,
+            customers: if self.announced {
+                customers
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// Another server changed `customers`' grades and its change has ended (committed): their
+    /// entries go, and no read that began before now fills the cache.
+    pub(super) fn changed_elsewhere(&self, customers: impl IntoIterator<Item = CustomerId>) {
+        let mut state = self.state();
+        for customer in customers {
+            state.grades.remove(&customer);
+        }
+        state.epoch += 1;
+    }
+
+    /// Changes may have gone unheard (the connection that hears them was lost or is new):
+    /// every entry goes, and no read that began before now fills the cache.
+    pub(super) fn forget_all(&self) {
+        let mut state = self.state();
+        state.grades.clear();
+        state.epoch += 1;
+    }
+}
+
+impl GradeChange<'_> {
+    /// Tells the other servers on the database which customers' grades this change writes;
+    /// `txn` is the transaction that writes them, and they hear of it if it commits. Nothing
+    /// on SQLite.
+    pub(super) async fn announce(&self, txn: &impl ConnectionTrait) -> Result<(), StorageError> {
+        grade_sync::announce(txn, &self.customers).await
     }
 }
 
@@ -187,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_grade_offered_after_a_miss_is_served_from_then_on() {
-        let cache = GradeCache::new(10);
+        let cache = GradeCache::new(10, false);
         let customer = CustomerId::generate();
         read_through(&cache, customer, "A");
         assert_eq!(cached(&cache, customer).as_deref(), Some("A"));
@@ -195,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_change_removes_the_customers_it_changes_and_no_other() {
-        let cache = GradeCache::new(10);
+        let cache = GradeCache::new(10, false);
         let (changed, kept) = (CustomerId::generate(), CustomerId::generate());
         for customer in [changed, kept] {
             read_through(&cache, customer, "B");
@@ -207,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_read_that_overlapped_a_change_does_not_fill_the_cache() {
-        let cache = GradeCache::new(10);
+        let cache = GradeCache::new(10, false);
         let customer = CustomerId::generate();
 
         // Read before the change ended (the old grade), offered after it: refused.
@@ -231,7 +287,7 @@ mod tests {
 
     #[test]
     fn a_full_cache_stays_at_its_capacity() {
-        let cache = GradeCache::new(3);
+        let cache = GradeCache::new(3, false);
         let customers: Vec<_> = (0..5).map(|_| CustomerId::generate()).collect();
         for &customer in &customers {
             read_through(&cache, customer, "C");
@@ -247,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_cache_turned_off_keeps_nothing_and_ends_the_changes_under_way() {
-        let cache = GradeCache::new(10);
+        let cache = GradeCache::new(10, false);
         let customer = CustomerId::generate();
         read_through(&cache, customer, "A");
         let change = cache.change([CustomerId::generate()]);
@@ -260,11 +316,57 @@ mod tests {
 
     #[test]
     fn a_cache_of_no_capacity_keeps_nothing() {
-        let cache = GradeCache::new(0);
+        let cache = GradeCache::new(0, false);
         let customer = CustomerId::generate();
         let change = cache.change([customer]);
         drop(change);
         read_through(&cache, customer, "A");
         assert_eq!(cached(&cache, customer), None);
+    }
+
+    #[test]
+    fn a_change_heard_from_another_server_removes_its_customers_and_refuses_older_reads() {
+        let cache = GradeCache::new(10, true);
+        let (changed, kept, reading) = (
+            CustomerId::generate(),
+            CustomerId::generate(),
+            CustomerId::generate(),
+        );
+        for customer in [changed, kept] {
+            read_through(&cache, customer, "B");
+        }
+        let ticket = cache.get(reading).expect_err("a miss");
+
+        cache.changed_elsewhere([changed]);
+
+        assert_eq!(cached(&cache, changed), None);
+        assert_eq!(cached(&cache, kept).as_deref(), Some("B"));
+        cache.offer(ticket, &grade(reading, "old"));
+        assert_eq!(cached(&cache, reading), None);
+    }
+
+    #[test]
+    fn forgetting_all_empties_the_cache_and_refuses_older_reads() {
+        let cache = GradeCache::new(10, true);
+        let (kept, reading) = (CustomerId::generate(), CustomerId::generate());
+        read_through(&cache, kept, "A");
+        let ticket = cache.ticket();
+
+        cache.forget_all();
+
+        assert_eq!(cached(&cache, kept), None);
+        cache.offer(ticket, &grade(reading, "old"));
+        assert_eq!(cached(&cache, reading), None);
+        read_through(&cache, reading, "new");
+        assert_eq!(cached(&cache, reading).as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn a_change_keeps_its_customers_to_announce_only_when_others_share_the_database() {
+        let customer = CustomerId::generate();
+        let shared = GradeCache::new(0, true);
+        assert_eq!(shared.change([customer]).customers, [customer]);
+        let alone = GradeCache::new(10, false);
+        assert!(alone.change([customer]).customers.is_empty());
     }
 }

@@ -1,4 +1,5 @@
-//! Reads of current grades, batched. GetCustomerGrade is the hottest read, and read alone
+//! Reads of current grades the grade cache misses, batched. GetCustomerGrade is the hottest
+//! read, and read alone
 //! each one is a round trip to the database: on PostgreSQL, most of the server's time went
 //! to sending and receiving those (the load benchmark read 0.16x of gRPC's own rate). So a
 //! read that finds a place free (see below) reads at once, on its own task, as before; one

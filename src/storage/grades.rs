@@ -16,7 +16,7 @@ use super::{
     StorageError, Store,
     customers::{CustomerFilter, Page, ensure_exists, filter_condition, parse_id},
     entities::{assessment, customer, customer_grade, figures, grade_override},
-    grade_cache::GradeChange,
+    grade_cache::{GradeChange, Ticket},
     now, overrides,
 };
 use crate::domain::{
@@ -45,7 +45,7 @@ impl Store {
     /// The customer's current grade; NOT_FOUND for an unknown customer or one never assessed.
     pub async fn current_grade(&self, customer: CustomerId) -> Result<CurrentGrade, StorageError> {
         let db = self.reader()?;
-        let ticket = match self.grades.get(customer) {
+        let ticket = match self.cached_grade(customer).await {
             Ok(cached) => return Ok(cached),
             Err(ticket) => ticket,
         };
@@ -61,6 +61,21 @@ impl Store {
                 })
             }
         }
+    }
+
+    /// The customer's grade in memory, once it is safe to serve: on PostgreSQL only after a
+    /// sync that began after this call (see `grade_sync.rs`). A miss hands back the ticket of
+    /// the database read to make instead.
+    async fn cached_grade(&self, customer: CustomerId) -> Result<CurrentGrade, Ticket> {
+        let cached = self.grades.get(customer)?;
+        let Some(sync) = &self.grade_sync else {
+            return Ok(cached);
+        };
+        if !sync.sync().await {
+            return Err(self.grades.ticket());
+        }
+        // The sync may have heard of a change to this very grade.
+        self.grades.get(customer)
     }
 
     /// A page of current grades under `filter`, in customer registration order.
@@ -358,18 +373,18 @@ fn figures_recorded_since_grade() -> sea_orm::sea_query::SelectStatement {
 /// Makes each of `grades` its customer's current grade; call it in the transaction that
 /// stores the assessments they come from. One statement for the lot. A grade older than the
 /// one in place (a re-grade batch that computed before a concurrent inline assessment
-/// committed) leaves that one in place: the current grade is always the newest. `_announced`
+/// committed) leaves that one in place: the current grade is always the newest. `announced`
 /// is the change to these customers' grades, started with the grade cache before the
-/// transaction.
+/// transaction, and announced to other servers in it.
 pub(super) async fn save_all(
     db: &impl ConnectionTrait,
     grades: &[CurrentGrade],
-    _announced: &GradeChange<'_>,
+    announced: &GradeChange<'_>,
 ) -> Result<(), StorageError> {
     for chunk in grades.chunks(super::ROWS_PER_INSERT) {
         save_chunk(db, chunk).await?;
     }
-    Ok(())
+    announced.announce(db).await
 }
 
 async fn save_chunk(

@@ -8,6 +8,7 @@ pub mod error;
 pub mod figures;
 mod grade_cache;
 mod grade_reads;
+mod grade_sync;
 pub mod grades;
 mod group_commit;
 mod idempotency;
@@ -34,6 +35,7 @@ use std::{
 use chrono::{DateTime, SubsecRound, Utc};
 use grade_cache::GradeCache;
 use grade_reads::GradeReader;
+use grade_sync::GradeSync;
 use group_commit::AssessmentWriter;
 use models::PublishedVersions;
 use sea_orm::{
@@ -53,7 +55,7 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long a call waits for a free connection before it fails as unavailable.
     pub acquire_timeout: Duration,
-    /// How many customers' current grades are kept in memory (SQLite only; 0: none).
+    /// How many customers' current grades are kept in memory (0: none).
     pub grade_cache_entries: usize,
 }
 
@@ -66,8 +68,10 @@ pub struct Store {
     schema_ready: Arc<AtomicBool>,
     turns: WriteTurns,
     assessments: AssessmentWriter,
-    /// Current grades in memory; of no capacity on PostgreSQL (see `grade_cache.rs`).
+    /// Current grades in memory (see `grade_cache.rs`).
     grades: Arc<GradeCache>,
+    /// On PostgreSQL, what makes a grade in memory safe to serve (see `grade_sync.rs`).
+    grade_sync: Option<GradeSync>,
     /// Current grades read from the database in batches (see `grade_reads.rs`).
     grade_reads: GradeReader,
     /// This server's claim on a SQLite database file, which the grade cache relies on.
@@ -109,10 +113,18 @@ impl Store {
             .await
             .map_err(|error| StorageError::InvalidUrl(error.to_string()))?;
         let turns = WriteTurns::for_backend(db.get_database_backend());
-        let grades = Arc::new(GradeCache::new(match db.get_database_backend() {
-            DbBackend::Sqlite => options.grade_cache_entries,
-            _ => 0,
-        }));
+        let shared = db.get_database_backend() == DbBackend::Postgres;
+        let grades = Arc::new(GradeCache::new(options.grade_cache_entries, shared));
+        let grade_sync = (shared && grades.keeps_grades()).then(|| {
+            GradeSync::start(
+                db.get_postgres_connection_pool()
+                    .connect_options()
+                    .as_ref()
+                    .clone(),
+                options.acquire_timeout,
+                grades.clone(),
+            )
+        });
         let assessments = AssessmentWriter::start(
             connection_of_its_own(&db, options.acquire_timeout),
             turns.clone(),
@@ -125,6 +137,7 @@ impl Store {
             turns,
             assessments,
             grades,
+            grade_sync,
             claim: Arc::default(),
             published: Arc::default(),
         })
@@ -165,9 +178,12 @@ impl Store {
         self.db.ping().await.map_err(StorageError::from)
     }
 
-    /// Closes the pool and the group commit's connection, waiting for connections in use to
-    /// come back, and lets another server claim a SQLite database.
+    /// Closes the pool, the group commit's connection and the grade sync's, waiting for
+    /// connections in use to come back, and lets another server claim a SQLite database.
     pub async fn close(&self) {
+        if let Some(sync) = &self.grade_sync {
+            sync.close().await;
+        }
         for db in [&self.db, self.assessments.connection()] {
             if let Err(error) = db.close_by_ref().await {
                 tracing::warn!(%error, "closing the database pool failed");

@@ -164,7 +164,7 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        point_at(&txn, customer, Some(created.id), &change).await?;
+        point_at(&txn, customer, Some(created.id), None, &change).await?;
         if let Some(key) = key {
             key.remember(&txn, &created.id.to_string()).await?;
         }
@@ -199,7 +199,7 @@ impl Store {
         reason: &str,
     ) -> Result<GradeOverride, StorageError> {
         // The override is part of the customer's current grade as read.
-        let _change = self.grades.change([customer]);
+        let change = self.grades.change([customer]);
         let txn = self.begin_write().await?;
         let found = load_override(&txn, customer, id).await?;
         if found.revocation.is_some() {
@@ -219,15 +219,7 @@ impl Store {
         }
         .update(&txn)
         .await?;
-        customer_grade::Entity::update_many()
-            .col_expr(
-                customer_grade::Column::OverrideId,
-                sea_orm::sea_query::Expr::value(Option::<String>::None),
-            )
-            .filter(customer_grade::Column::CustomerId.eq(customer.to_string()))
-            .filter(customer_grade::Column::OverrideId.eq(id.to_string()))
-            .exec(&txn)
-            .await?;
+        point_at(&txn, customer, None, Some(id), &change).await?;
         txn.commit().await?;
         Ok(GradeOverride {
             revocation: Some(revocation),
@@ -295,23 +287,27 @@ impl Store {
     }
 }
 
-/// Points the customer's current grade at override `id` (or at none), in the change
-/// `_announced` to the grade cache.
+/// Points the customer's current grade at override `to` (or at none), if it points at `from`
+/// when that is given (a revoked override stops applying only if it still did), in the
+/// change `announced` to the grade cache, and announces it to other servers.
 async fn point_at(
     db: &impl ConnectionTrait,
     customer: CustomerId,
-    id: Option<OverrideId>,
-    _announced: &GradeChange<'_>,
+    to: Option<OverrideId>,
+    from: Option<OverrideId>,
+    announced: &GradeChange<'_>,
 ) -> Result<(), StorageError> {
-    customer_grade::Entity::update_many()
+    let mut update = customer_grade::Entity::update_many()
         .col_expr(
             customer_grade::Column::OverrideId,
-            sea_orm::sea_query::Expr::value(id.map(|id| id.to_string())),
+            sea_orm::sea_query::Expr::value(to.map(|id| id.to_string())),
         )
-        .filter(customer_grade::Column::CustomerId.eq(customer.to_string()))
-        .exec(db)
-        .await?;
-    Ok(())
+        .filter(customer_grade::Column::CustomerId.eq(customer.to_string()));
+    if let Some(from) = from {
+        update = update.filter(customer_grade::Column::OverrideId.eq(from.to_string()));
+    }
+    update.exec(db).await?;
+    announced.announce(db).await
 }
 
 async fn load_override(

@@ -210,7 +210,7 @@ pub async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) ->
 }
 
 impl TestApp {
-    async fn wait_until_serving(&self) {
+    pub async fn wait_until_serving(&self) {
         for _ in 0..200 {
             let status = self
                 .health

@@ -17,6 +17,7 @@ mod overrides;
 mod portfolio;
 mod python_client;
 mod regrade;
+mod replicas;
 mod server;
 mod simulation;
 mod stability;

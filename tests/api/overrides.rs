@@ -174,28 +174,34 @@ async fn an_override_is_the_grade_that_counts_and_the_computed_one_stays_beside_
 /// assessment, an override, its revocation. (A server on SQLite answers these reads from
 /// memory; this is the test that it is told of every change.)
 async fn the_current_grade_shows_each_change_as_soon_as_it_is_made(app: TestApp) {
-    let (customer, _) = graded_b(&app).await;
-    let first = current_grade(&app, &customer).await;
-    assert_eq!(current_grade(&app, &customer).await, first, "read again");
+    each_change_shows_at_once(&app, &app).await;
+}
 
-    let reassessed = assess(&app, &customer).await;
-    let after_assessment = current_grade(&app, &customer).await;
+/// Changes made through `writer` (an assessment, an override, its revocation), each read
+/// back through `reader` at once, with the grade read before each change kept in memory.
+pub(crate) async fn each_change_shows_at_once(writer: &TestApp, reader: &TestApp) {
+    let (customer, _) = graded_b(writer).await;
+    let first = current_grade(reader, &customer).await;
+    assert_eq!(current_grade(reader, &customer).await, first, "read again");
+
+    let reassessed = assess(writer, &customer).await;
+    let after_assessment = current_grade(reader, &customer).await;
     assert_ne!(after_assessment.assessment, first.assessment);
     assert_eq!(after_assessment.assessment, reassessed.name);
-    assert_eq!(current_grade(&app, &customer).await, after_assessment);
+    assert_eq!(current_grade(reader, &customer).await, after_assessment);
 
-    let set = try_override(&app, &customer, to_a(3600))
+    let set = try_override(writer, &customer, to_a(3600))
         .await
         .expect("overridden");
-    let overridden = current_grade(&app, &customer).await;
+    let overridden = current_grade(reader, &customer).await;
     assert_eq!(overridden.grade, "A");
     assert_eq!(
         overridden.grade_override.map(|o| o.name),
         Some(set.name.clone())
     );
 
-    revoke(&app, set.name).await;
-    let revoked = current_grade(&app, &customer).await;
+    revoke(writer, set.name).await;
+    let revoked = current_grade(reader, &customer).await;
     assert_eq!(revoked.grade, "B");
     assert!(revoked.grade_override.is_none(), "{revoked:?}");
 }
