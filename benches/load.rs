@@ -117,14 +117,15 @@ async fn main() {
     } else {
         None
     };
-    let (paced_health, paced_health_writes) = tokio::join!(
-        paced(1_000, phase, check_health(&clients)),
-        paced(100, phase, round_the_book(&clients, &book, assess_again)),
-    );
-    let (paced_reads, paced_writes) = tokio::join!(
-        paced(1_000, phase, round_the_book(&clients, &book, read_grade)),
-        paced(100, phase, round_the_book(&clients, &book, assess_again)),
-    );
+    let (paced_health, paced_health_writes) =
+        beside_assessments(&clients, &book, phase, check_health(&clients)).await;
+    let (paced_reads, paced_writes) = beside_assessments(
+        &clients,
+        &book,
+        phase,
+        round_the_book(&clients, &book, read_grade),
+    )
+    .await;
 
     table_header();
     let ratio = reads.rate() / health.rate();
@@ -443,6 +444,15 @@ fn assess(customer: &str) -> AssessCustomerRequest {
     }
 }
 
+/// A histogram of durations in microseconds, up to a minute.
+fn micros_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// What a phase measured: calls, failures by gRPC code, latencies in microseconds.
 #[derive(Clone)]
 struct Measured {
@@ -456,15 +466,14 @@ impl Measured {
     fn new() -> Self {
         Self {
             elapsed: Duration::ZERO,
-            latency: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap(),
+            latency: micros_histogram(),
             failures: 0,
             failure_codes: Vec::new(),
         }
     }
 
     fn record(&mut self, latency: Duration, result: Result<(), tonic::Status>) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.latency.saturating_record(micros.max(1));
+        self.latency.saturating_record(micros(latency).max(1));
         if let Err(status) = result {
             self.failures += 1;
             if !self.failure_codes.contains(&status.code()) {
@@ -533,6 +542,24 @@ where
     collect(tasks, started).await
 }
 
+/// `call` paced at 1,000/s while 100 assessments/s run beside it, for `phase`: what each
+/// measured.
+async fn beside_assessments<F, Fut>(
+    clients: &Clients,
+    book: &Arc<Vec<String>>,
+    phase: Duration,
+    call: F,
+) -> (Paced, Paced)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), tonic::Status>> + Send + 'static,
+{
+    tokio::join!(
+        paced(1_000, phase, call),
+        paced(100, phase, round_the_book(clients, book, assess_again)),
+    )
+}
+
 /// What an open-loop phase measured: its calls, and how late the pacer released them.
 struct Paced {
     /// Latency from when the pacer released each call.
@@ -590,11 +617,11 @@ where
         tasks
     });
     let mut calls = Measured::new();
-    let mut late_by = Measured::new().latency;
+    let mut late_by = micros_histogram();
     for task in pacer.await.expect("the pacer ran") {
         let (late, latency, result) = task.await.expect("the call ran");
         calls.record(latency, result);
-        late_by.saturating_record(u64::try_from(late.as_micros()).unwrap_or(u64::MAX));
+        late_by.saturating_record(micros(late));
     }
     calls.elapsed = started.elapsed();
     Paced {
