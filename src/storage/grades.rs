@@ -72,7 +72,7 @@ impl Store {
             return Ok(cached);
         };
         if !sync.sync().await {
-            return Err(self.grades.ticket());
+            return Err(self.grades.ticket(customer));
         }
         // The sync may have heard of a change to this very grade.
         self.grades.get(customer)
