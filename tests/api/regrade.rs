@@ -1,6 +1,7 @@
 //! PortfolioService.RegradePortfolio and google.longrunning.Operations over the real socket:
 //! a run grades every selected customer once, reports its progress, can be cancelled, and
-//! survives a restart of the server in the middle without grading anyone twice. Expected
+//! survives a restart of the server in the middle, and a holder whose lease ran out, without
+//! grading anyone twice. Expected
 //! counts come from the customers each test made, never from the server.
 
 use std::{collections::BTreeMap, time::Duration};
@@ -16,13 +17,14 @@ use custgrade::proto::{
     },
 };
 use prost::Message;
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use tonic::Code;
 
 use crate::{
     assessments::{assess, assessment_names, current_grade, record, sound_figures},
     customers::{create, customer},
     figures::date,
-    helpers::{TestApp, bad_request_fields, fields, unique},
+    helpers::{Backend, TestApp, bad_request_fields, fields, spawn_app, unique},
     models::try_create,
     on_every_backend,
     portfolio::in_industry,
@@ -133,6 +135,42 @@ async fn first_progress(app: &TestApp, name: &str) -> RegradePortfolioMetadata {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the operation {name} made no progress within 5 s");
+}
+
+/// A run over `count` new customers in an industry named after `prefix`, graded at
+/// `per_second`, once it has stored its first batch: the customers, the operation and the
+/// progress seen then.
+async fn slow_regrade_under_way(
+    app: &TestApp,
+    prefix: &str,
+    count: usize,
+    per_second: i32,
+) -> (Vec<String>, Operation, RegradePortfolioMetadata) {
+    let industry = unique(prefix);
+    let customers = customers_with_figures(app, &industry, count).await;
+    let started = regrade(
+        app,
+        RegradePortfolioRequest {
+            max_customers_per_second: per_second,
+            ..of_industry(&industry)
+        },
+    )
+    .await;
+    let progress = first_progress(app, &started.name).await;
+    (customers, started, progress)
+}
+
+/// Waits for the run to end and checks that it succeeded with every one of `customers`
+/// assessed exactly once.
+async fn assert_each_graded_once(app: &TestApp, name: &str, customers: &[String]) {
+    let done = wait_done(app, name).await;
+    let progress = metadata(&done);
+    let count = i64::try_from(customers.len()).unwrap();
+    assert_eq!(progress.state(), RegradeState::Succeeded, "{done:?}");
+    assert_eq!(progress.processed_customer_count, count);
+    assert_eq!(progress.assessed_customer_count, count);
+    let counts = counts_by_customer(app, customers).await;
+    assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
 
 async fn assessment_count(app: &TestApp, customer: &str) -> usize {
@@ -297,17 +335,7 @@ async fn a_filter_on_grades_regrades_only_the_stale_ones(app: TestApp) {
 /// Forty customers at ten a second: cancelled after its first batch, the run ends CANCELLED
 /// with the customers it graded so far, and grades no more.
 async fn a_cancelled_regrade_stops_where_it_was(app: TestApp) {
-    let industry = unique("cancel");
-    let customers = customers_with_figures(&app, &industry, 40).await;
-    let started = regrade(
-        &app,
-        RegradePortfolioRequest {
-            max_customers_per_second: 10,
-            ..of_industry(&industry)
-        },
-    )
-    .await;
-    first_progress(&app, &started.name).await;
+    let (customers, started, _) = slow_regrade_under_way(&app, "cancel", 40, 10).await;
     app.operations
         .clone()
         .cancel_operation(CancelOperationRequest {
@@ -349,17 +377,8 @@ async fn a_cancelled_regrade_stops_where_it_was(app: TestApp) {
 /// Sixty customers at forty a second: the server is restarted after the first batch, and the
 /// new server finishes the run. Every customer ends with exactly one assessment.
 async fn a_regrade_survives_a_restart_and_grades_each_customer_once(app: TestApp) {
-    let industry = unique("restart");
-    let customers = customers_with_figures(&app, &industry, 60).await;
-    let started = regrade(
-        &app,
-        RegradePortfolioRequest {
-            max_customers_per_second: 40,
-            ..of_industry(&industry)
-        },
-    )
-    .await;
-    let before_restart = first_progress(&app, &started.name).await;
+    let (customers, started, before_restart) =
+        slow_regrade_under_way(&app, "restart", 60, 40).await;
     assert!(before_restart.processed_customer_count < 60);
 
     let app = app.restart().await;
@@ -368,13 +387,37 @@ async fn a_regrade_survives_a_restart_and_grades_each_customer_once(app: TestApp
         at_restart.processed_customer_count < 60,
         "the restart came in the middle of the run: {at_restart:?}"
     );
-    let done = wait_done(&app, &started.name).await;
-    let progress = metadata(&done);
-    assert_eq!(progress.state(), RegradeState::Succeeded, "{done:?}");
-    assert_eq!(progress.processed_customer_count, 60);
-    assert_eq!(progress.assessed_customer_count, 60);
-    let counts = counts_by_customer(&app, &customers).await;
-    assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+    assert_each_graded_once(&app, &started.name, &customers).await;
+}
+
+/// A server that stops renewing its lease (it crashed, or stalled past the lease) loses its
+/// run: once the lease has run out, a server's scan for runs nobody holds takes the run over
+/// and finishes it, and the old holder, should it wake, stores no batch of it again. Here
+/// the lease is made to run out at once, in the database, naming a holder that is gone;
+/// the server that was running it goes on living, as a stalled holder would. PostgreSQL
+/// only: on SQLite a second connection in this process would drop the server's claim on
+/// its file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regrade_whose_lease_ran_out_is_taken_over_and_grades_each_customer_once() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let (customers, started, _) = slow_regrade_under_way(&app, "lease", 60, 40).await;
+
+    let id = started.name.strip_prefix("operations/").unwrap();
+    let database = Database::connect(app.database_url.as_str()).await.unwrap();
+    let expired = database
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE operations SET owner = 'a-server-that-crashed', \
+             lease_until = now() - interval '1 second' WHERE id = $1 AND state = 'running'",
+            [id.into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(expired.rows_affected(), 1, "the run was still running");
+
+    assert_each_graded_once(&app, &started.name, &customers).await;
 }
 
 async fn a_retried_regrade_returns_the_same_operation(app: TestApp) {
