@@ -1,8 +1,8 @@
 //! PortfolioService.RegradePortfolio and google.longrunning.Operations over the real socket:
 //! a run grades every selected customer once, reports its progress, can be cancelled, and
 //! survives a restart of the server in the middle, and a holder whose lease ran out, without
-//! grading anyone twice. Expected
-//! counts come from the customers each test made, never from the server.
+//! grading anyone twice. Expected counts come from the customers each test made, never from
+//! the server.
 
 use std::{collections::BTreeMap, time::Duration};
 
