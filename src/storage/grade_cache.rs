@@ -4,7 +4,7 @@
 //! On SQLite this server is the database's one user (it claims the file, see
 //! [`super::sqlite_claim`]), so every change to a current grade passes through it. On
 //! PostgreSQL replicas share the database: each change is also announced to the others, and a
-//! grade in memory is served only once this server has heard every change committed before
+//! grade in memory is served only once this server has heard every change answered before
 //! the read was asked for (see [`super::grade_sync`]).
 //!
 //! How it stays true: a writer announces the customers whose grade it is about to change
@@ -30,9 +30,7 @@ use std::{
     },
 };
 
-use sea_orm::ConnectionTrait;
-
-use super::{StorageError, grade_sync};
+use super::{StorageError, write::WriteTxn};
 use crate::domain::{customer::CustomerId, grading::CurrentGrade};
 
 /// How many counters of changes customers share (see the module's comment): a change to a
@@ -44,9 +42,6 @@ pub(super) struct GradeCache {
     state: Mutex<State>,
     /// Read without the lock to pass it by when 0; it only ever drops to 0.
     capacity: AtomicUsize,
-    /// Whether changes are announced to the other servers on the database (PostgreSQL),
-    /// whatever this server keeps: they may keep grades.
-    announced: bool,
     /// Which stripe a customer is counted in.
     stripes: RandomState,
 }
@@ -82,8 +77,8 @@ pub(super) struct GradeChange<'a> {
 }
 
 impl GradeCache {
-    /// Keeps up to `capacity` grades; `announced` when other servers share the database.
-    pub(super) fn new(capacity: usize, announced: bool) -> Self {
+    /// Keeps up to `capacity` grades.
+    pub(super) fn new(capacity: usize) -> Self {
         Self {
             state: Mutex::new(State {
                 grades: HashMap::new(),
@@ -92,7 +87,6 @@ impl GradeCache {
                 forgotten: 0,
             }),
             capacity: AtomicUsize::new(capacity),
-            announced,
             stripes: RandomState::new(),
         }
     }
@@ -233,11 +227,8 @@ impl GradeChange<'_> {
     /// Tells the other servers on the database which customers' grades this change writes;
     /// `txn` is the transaction that writes them, and they hear of it if it commits. Nothing
     /// on SQLite.
-    pub(super) async fn announce(&self, txn: &impl ConnectionTrait) -> Result<(), StorageError> {
-        if !self.cache.announced {
-            return Ok(());
-        }
-        grade_sync::announce(txn, &self.customers).await
+    pub(super) async fn announce(&self, txn: &WriteTxn) -> Result<(), StorageError> {
+        txn.announce(&self.customers).await
     }
 }
 
@@ -302,7 +293,7 @@ mod tests {
 
     #[test]
     fn a_grade_offered_after_a_miss_is_served_from_then_on() {
-        let cache = GradeCache::new(10, false);
+        let cache = GradeCache::new(10);
         let customer = CustomerId::generate();
         read_through(&cache, customer, "A");
         assert_eq!(cached(&cache, customer).as_deref(), Some("A"));
@@ -310,7 +301,7 @@ mod tests {
 
     #[test]
     fn a_change_removes_the_customers_it_changes_and_no_other() {
-        let cache = GradeCache::new(10, false);
+        let cache = GradeCache::new(10);
         let (changed, kept) = (CustomerId::generate(), CustomerId::generate());
         for customer in [changed, kept] {
             read_through(&cache, customer, "B");
@@ -322,7 +313,7 @@ mod tests {
 
     #[test]
     fn a_read_that_overlapped_a_change_to_its_customer_does_not_fill_the_cache() {
-        let cache = GradeCache::new(10, false);
+        let cache = GradeCache::new(10);
         let customer = CustomerId::generate();
 
         // Read before the change ended (the old grade), offered after it: refused.
@@ -346,7 +337,7 @@ mod tests {
 
     #[test]
     fn a_change_refuses_the_fills_of_the_customers_that_share_its_stripe_and_no_other() {
-        let cache = GradeCache::new(10, false);
+        let cache = GradeCache::new(10);
         let changed = CustomerId::generate();
         let other_stripe = std::iter::repeat_with(CustomerId::generate)
             .find(|&customer| cache.stripe(customer) != cache.stripe(changed))
@@ -368,7 +359,7 @@ mod tests {
 
     #[test]
     fn a_ticket_fills_only_its_own_customers_entry() {
-        let cache = GradeCache::new(10, false);
+        let cache = GradeCache::new(10);
         let (asked, other) = (CustomerId::generate(), CustomerId::generate());
         let ticket = cache.ticket(asked);
         cache.offer(ticket, &grade(other, "A"));
@@ -377,7 +368,7 @@ mod tests {
 
     #[test]
     fn a_full_cache_stays_at_its_capacity() {
-        let cache = GradeCache::new(3, false);
+        let cache = GradeCache::new(3);
         let customers: Vec<_> = (0..5).map(|_| CustomerId::generate()).collect();
         for &customer in &customers {
             read_through(&cache, customer, "C");
@@ -393,7 +384,7 @@ mod tests {
 
     #[test]
     fn a_cache_turned_off_keeps_nothing_and_ends_the_changes_under_way() {
-        let cache = GradeCache::new(10, false);
+        let cache = GradeCache::new(10);
         let customer = CustomerId::generate();
         read_through(&cache, customer, "A");
         let change = cache.change([CustomerId::generate()]);
@@ -406,7 +397,7 @@ mod tests {
 
     #[test]
     fn a_cache_of_no_capacity_keeps_nothing() {
-        let cache = GradeCache::new(0, false);
+        let cache = GradeCache::new(0);
         let customer = CustomerId::generate();
         let change = cache.change([customer]);
         drop(change);
@@ -416,7 +407,7 @@ mod tests {
 
     #[test]
     fn a_change_heard_from_another_server_removes_its_customers_and_refuses_older_reads() {
-        let cache = GradeCache::new(10, true);
+        let cache = GradeCache::new(10);
         let (changed, kept) = (CustomerId::generate(), CustomerId::generate());
         for customer in [changed, kept] {
             read_through(&cache, customer, "B");
@@ -436,7 +427,7 @@ mod tests {
 
     #[test]
     fn forgetting_all_empties_the_cache_and_refuses_older_reads() {
-        let cache = GradeCache::new(10, true);
+        let cache = GradeCache::new(10);
         let (kept, reading) = (CustomerId::generate(), CustomerId::generate());
         read_through(&cache, kept, "A");
         let ticket = cache.ticket(reading);
@@ -495,7 +486,7 @@ mod tests {
         fn a_kept_grade_is_the_one_the_database_holds_once_every_change_is_heard(
             steps in steps(),
         ) {
-            let cache = GradeCache::new(3, true);
+            let cache = GradeCache::new(3);
             let customers: Vec<_> = (0..4).map(|_| CustomerId::generate()).collect();
             let mut database = vec![0_u32; customers.len()];
             let mut written = 0;

@@ -18,6 +18,7 @@ use super::{
     entities::{assessment, customer, customer_grade, figures, grade_override},
     grade_cache::{GradeChange, Ticket},
     now, overrides,
+    write::WriteTxn,
 };
 use crate::domain::{
     customer::CustomerId,
@@ -63,14 +64,18 @@ impl Store {
         }
     }
 
-    /// The customer's grade in memory, once it is safe to serve: on PostgreSQL only after a
-    /// sync that began after this call (see `grade_sync.rs`). A miss hands back the ticket of
-    /// the database read to make instead.
+    /// The customer's grade in memory, once it is safe to serve: on PostgreSQL at once while
+    /// this server holds a read lease, otherwise after a sync that began after this call (see
+    /// `grade_sync.rs`). A miss hands back the ticket of the database read to make instead.
     async fn cached_grade(&self, customer: CustomerId) -> Result<CurrentGrade, Ticket> {
-        let cached = self.grades.get(customer)?;
         let Some(sync) = &self.grade_sync else {
-            return Ok(cached);
+            return self.grades.get(customer);
         };
+        // The lease first: held now, every change answered before this call has been heard.
+        if sync.serves_from_memory() {
+            return self.grades.get(customer);
+        }
+        self.grades.get(customer)?;
         if !sync.sync().await {
             return Err(self.grades.ticket(customer));
         }
@@ -377,7 +382,7 @@ fn figures_recorded_since_grade() -> sea_orm::sea_query::SelectStatement {
 /// is the change to these customers' grades, started with the grade cache before the
 /// transaction, and announced to other servers in it.
 pub(super) async fn save_all(
-    db: &impl ConnectionTrait,
+    db: &WriteTxn,
     grades: &[CurrentGrade],
     announced: &GradeChange<'_>,
 ) -> Result<(), StorageError> {

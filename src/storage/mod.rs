@@ -7,6 +7,7 @@ mod entities;
 pub mod error;
 pub mod figures;
 mod grade_cache;
+mod grade_notices;
 mod grade_reads;
 mod grade_sync;
 pub mod grades;
@@ -35,7 +36,7 @@ use std::{
 use chrono::{DateTime, SubsecRound, Utc};
 use grade_cache::GradeCache;
 use grade_reads::GradeReader;
-use grade_sync::GradeSync;
+use grade_sync::{GradeSync, Replicas};
 use group_commit::AssessmentWriter;
 use models::PublishedVersions;
 use sea_orm::{
@@ -112,10 +113,13 @@ impl Store {
         let db = Database::connect(connect)
             .await
             .map_err(|error| StorageError::InvalidUrl(error.to_string()))?;
-        let turns = WriteTurns::for_backend(db.get_database_backend());
         let shared = db.get_database_backend() == DbBackend::Postgres;
-        let grades = Arc::new(GradeCache::new(options.grade_cache_entries, shared));
-        let grade_sync = (shared && grades.keeps_grades()).then(|| {
+        let replicas = shared.then(|| Replicas::new(db.clone()));
+        let turns = WriteTurns::for_backend(db.get_database_backend(), replicas.clone());
+        let grades = Arc::new(GradeCache::new(options.grade_cache_entries));
+        // On PostgreSQL every server listens: one that keeps grades for changes, every one
+        // for the acknowledgements its writers wait for.
+        let grade_sync = replicas.map(|replicas| {
             GradeSync::start(
                 db.get_postgres_connection_pool()
                     .connect_options()
@@ -123,6 +127,7 @@ impl Store {
                     .clone(),
                 options.acquire_timeout,
                 grades.clone(),
+                replicas,
             )
         });
         let assessments = AssessmentWriter::start(

@@ -17,6 +17,7 @@ use super::{
     idempotency::{RequestKey, concurrent_result},
     models::load_version,
     now, older_than, to_completion,
+    write::WriteTxn,
 };
 use crate::domain::{
     Refusal,
@@ -291,7 +292,7 @@ impl Store {
 /// when that is given (a revoked override stops applying only if it still did), in the
 /// change `announced` to the grade cache, and announces it to other servers.
 async fn point_at(
-    db: &impl ConnectionTrait,
+    db: &WriteTxn,
     customer: CustomerId,
     to: Option<OverrideId>,
     from: Option<OverrideId>,

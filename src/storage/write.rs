@@ -7,7 +7,10 @@
 //! hands the write lock over the moment the previous transaction ends, and SQLite's busy
 //! handler is left for writers in other processes.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
@@ -15,7 +18,11 @@ use sea_orm::{
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::StorageError;
+use super::{
+    StorageError,
+    grade_sync::{Announced, Replicas},
+};
+use crate::domain::customer::CustomerId;
 
 /// How long a write waits for its turn (in this server, and then for SQLite's lock) before
 /// it fails as unavailable.
@@ -24,18 +31,25 @@ pub(super) const WRITE_WAIT: Duration = Duration::from_secs(10);
 /// The queue of writers: one turn at a time on SQLite, no queue on PostgreSQL, whose row
 /// locks let writers run side by side.
 #[derive(Clone)]
-pub(super) struct WriteTurns(Option<Arc<Semaphore>>);
+pub(super) struct WriteTurns {
+    turns: Option<Arc<Semaphore>>,
+    /// On PostgreSQL, the other servers a change to current grades is announced to.
+    replicas: Option<Arc<Replicas>>,
+}
 
 impl WriteTurns {
-    pub(super) fn for_backend(backend: DbBackend) -> Self {
-        Self((backend == DbBackend::Sqlite).then(|| Arc::new(Semaphore::new(1))))
+    pub(super) fn for_backend(backend: DbBackend, replicas: Option<Arc<Replicas>>) -> Self {
+        Self {
+            turns: (backend == DbBackend::Sqlite).then(|| Arc::new(Semaphore::new(1))),
+            replicas,
+        }
     }
 
     /// Starts a write transaction once it is this caller's turn. On SQLite it begins
     /// IMMEDIATE: it takes the write lock at once, because a deferred transaction that reads
     /// and then writes fails with "database is locked" when another writer got there first.
     pub(super) async fn begin(&self, db: &DatabaseConnection) -> Result<WriteTxn, StorageError> {
-        let turn = match &self.0 {
+        let turn = match &self.turns {
             Some(turns) => Some(
                 tokio::time::timeout(WRITE_WAIT, Arc::clone(turns).acquire_owned())
                     .await
@@ -50,6 +64,8 @@ impl WriteTurns {
         };
         Ok(WriteTxn {
             txn: db.begin_with_options(options).await?,
+            replicas: self.replicas.clone(),
+            announced: Mutex::default(),
             _turn: turn,
         })
     }
@@ -59,15 +75,52 @@ impl WriteTurns {
 /// back.
 pub(super) struct WriteTxn {
     txn: DatabaseTransaction,
+    replicas: Option<Arc<Replicas>>,
+    /// The changes to current grades announced in it.
+    announced: Mutex<Vec<Announced>>,
     /// Released after `txn` is dropped (fields drop in order), so an abandoned transaction
     /// starts its rollback before the next writer begins.
     _turn: Option<OwnedSemaphorePermit>,
 }
 
 impl WriteTxn {
+    /// Commits; once a change to current grades announced in it has been heard by the other
+    /// servers that keep grades (see `grade_sync.rs`), returns.
     pub(super) async fn commit(self) -> Result<(), DbErr> {
-        let Self { txn, _turn } = self;
-        txn.commit().await
+        let Self {
+            txn,
+            replicas,
+            announced,
+            _turn,
+        } = self;
+        let announced = announced
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let hearing = replicas
+            .filter(|_| !announced.is_empty())
+            .map(|replicas| replicas.expect(announced));
+        txn.commit().await?;
+        if let Some(hearing) = hearing {
+            hearing.heard().await;
+        }
+        Ok(())
+    }
+
+    /// Tells the other servers on the database that this transaction changes the current
+    /// grades of `customers`, if it commits. Nothing on SQLite.
+    pub(super) async fn announce(&self, customers: &[CustomerId]) -> Result<(), StorageError> {
+        let Some(replicas) = &self.replicas else {
+            return Ok(());
+        };
+        if customers.is_empty() {
+            return Ok(());
+        }
+        let announced = replicas.announce(&self.txn, customers).await?;
+        self.announced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(announced);
+        Ok(())
     }
 }
 

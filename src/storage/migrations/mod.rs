@@ -8,6 +8,7 @@ mod m20261124_000002_models_and_assessments;
 mod m20261125_000003_operations;
 mod m20261126_000004_compact_rationale;
 mod m20261127_000005_lighter_writes;
+mod m20261128_000006_grade_readers;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_operations::Migration),
             Box::new(m20261126_000004_compact_rationale::Migration),
             Box::new(m20261127_000005_lighter_writes::Migration),
+            Box::new(m20261128_000006_grade_readers::Migration),
         ]
     }
 }
