@@ -2,13 +2,13 @@
 //! of every new assessment, and the portfolio reads over it (a filtered page, or every row of
 //! a filter streamed through a visitor so memory stays flat whatever the book's size).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, SelectTwo,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, RelationTrait, SelectTwo,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 
@@ -376,26 +376,32 @@ fn figures_recorded_since_grade() -> sea_orm::sea_query::SelectStatement {
 }
 
 /// Makes each of `grades` its customer's current grade; call it in the transaction that
-/// stores the assessments they come from. One statement for the lot. A grade older than the
+/// stores the assessments they come from. One statement per chunk. A grade older than the
 /// one in place (a re-grade batch that computed before a concurrent inline assessment
 /// committed) leaves that one in place: the current grade is always the newest. `announced`
 /// is the change to these customers' grades, started with the grade cache before the
-/// transaction, and announced to other servers in it.
+/// transaction, and announced to other servers in it; it is told which grades it may write
+/// through to the cache.
 pub(super) async fn save_all(
     db: &WriteTxn,
     grades: &[CurrentGrade],
     announced: &GradeChange<'_>,
 ) -> Result<(), StorageError> {
+    let mut written = Vec::new();
     for chunk in grades.chunks(super::ROWS_PER_INSERT) {
-        save_chunk(db, chunk).await?;
+        written.extend(save_chunk(db, chunk, announced).await?);
     }
+    announced.written(written);
     announced.announce(db).await
 }
 
+/// Saves `grades`; gives back those `announced` writes through that the statement wrote
+/// (it names them only when there is one).
 async fn save_chunk(
-    db: &impl ConnectionTrait,
+    db: &WriteTxn,
     grades: &[CurrentGrade],
-) -> Result<(), StorageError> {
+    announced: &GradeChange<'_>,
+) -> Result<Vec<CurrentGrade>, StorageError> {
     use customer_grade::Column as C;
     use sea_orm::ActiveValue::Set;
     let rows = grades.iter().map(|grade| customer_grade::ActiveModel {
@@ -418,35 +424,60 @@ async fn save_chunk(
         // A new assessment leaves the customer's override in place.
         override_id: sea_orm::ActiveValue::NotSet,
     });
-    customer_grade::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::column(C::CustomerId)
-                .update_columns([
-                    C::AssessmentId,
-                    C::ModelId,
-                    C::ModelVersion,
-                    C::Grade,
-                    C::TotalScore,
-                    C::CreditLimit,
-                    C::Currency,
-                    C::PaymentTermsDays,
-                    C::ServiceLevel,
-                    C::ReviewRequired,
-                    C::AssessTime,
-                    C::AsOfDate,
-                    C::ValidUntil,
-                    C::Sales,
-                    C::GrossProfit,
-                ])
-                .action_and_where(
-                    Expr::col((customer_grade::Entity, C::AssessTime))
-                        .lte(Expr::cust("excluded.assess_time")),
-                )
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    let upsert = customer_grade::Entity::insert_many(rows).on_conflict(
+        OnConflict::column(C::CustomerId)
+            .update_columns([
+                C::AssessmentId,
+                C::ModelId,
+                C::ModelVersion,
+                C::Grade,
+                C::TotalScore,
+                C::CreditLimit,
+                C::Currency,
+                C::PaymentTermsDays,
+                C::ServiceLevel,
+                C::ReviewRequired,
+                C::AssessTime,
+                C::AsOfDate,
+                C::ValidUntil,
+                C::Sales,
+                C::GrossProfit,
+            ])
+            .action_and_where(
+                Expr::col((customer_grade::Entity, C::AssessTime))
+                    .lte(Expr::cust("excluded.assess_time")),
+            )
+            .to_owned(),
+    );
+    let through: Vec<&CurrentGrade> = grades
+        .iter()
+        .filter(|grade| announced.writes_through(grade.customer) && stored_as_is(grade))
+        .collect();
+    if through.is_empty() {
+        upsert.exec_without_returning(db).await?;
+        return Ok(Vec::new());
+    }
+    let mut statement = upsert.into_query();
+    statement.returning_col(C::CustomerId);
+    let mut saved = HashSet::new();
+    for row in db.query_all(&statement).await? {
+        saved.insert(row.try_get::<String>("", C::CustomerId.as_str())?);
+    }
+    Ok(through
+        .into_iter()
+        .filter(|grade| saved.contains(&grade.customer.to_string()))
+        .cloned()
+        .collect())
+}
+
+/// Whether the database gives `grade` back as it is: PostgreSQL keeps time to the
+/// microsecond, and a grade read back would differ from one kept finer.
+fn stored_as_is(grade: &CurrentGrade) -> bool {
+    grade
+        .assess_time
+        .timestamp_subsec_nanos()
+        .is_multiple_of(1_000)
+        && grade.grade_override.is_none()
 }
 
 pub(super) fn to_domain(

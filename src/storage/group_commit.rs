@@ -160,6 +160,7 @@ async fn store_group(
             .await?;
     }
     txn.commit().await?;
+    change.committed();
     Ok(())
 }
 

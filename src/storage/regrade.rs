@@ -223,6 +223,7 @@ impl Store {
         save_all(&txn, &batch.grades, &change).await?;
         let progress = load(&txn, &id).await?.progress;
         txn.commit().await?;
+        change.committed();
         Ok(BatchOutcome::Stored(progress))
     }
 

@@ -210,3 +210,20 @@ async fn a_lease_renewed_without_acknowledging_is_revoked() {
         "only the server's own lease is held"
     );
 }
+
+/// A server keeps in memory the grade an assessment through it wrote, for a customer whose
+/// grade it kept: what it serves then is what another server reads from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grade_kept_through_an_assessment_is_the_one_the_database_holds() {
+    let Some((first, second)) = replicas().await else {
+        return;
+    };
+    let (customer, _) = graded_b(&first).await;
+    current_grade(&first, &customer).await;
+
+    let reassessed = assess(&first, &customer).await;
+
+    let kept = current_grade(&first, &customer).await;
+    assert_eq!(kept.assessment, reassessed.name);
+    assert_eq!(kept, current_grade(&second, &customer).await);
+}
