@@ -63,6 +63,15 @@ struct State {
     forgotten: u64,
 }
 
+impl State {
+    /// Whether a grade read when `stripe` had seen `ended` changes end and the cache had been
+    /// forgotten `forgotten` times may be kept: no change to the stripe is under way or has
+    /// ended since, and nothing was forgotten.
+    fn untouched(&self, stripe: usize, ended: u64, forgotten: u64) -> bool {
+        self.changing[stripe] == 0 && self.ended[stripe] == ended && self.forgotten == forgotten
+    }
+}
+
 /// What a miss hands back: the customer read, and the state of its stripe when the database
 /// read began.
 #[must_use = "offer the grade read from the database"]
@@ -190,10 +199,8 @@ impl GradeCache {
             ended,
             forgotten,
         } = ticket;
-        let unchanged = state.changing[stripe] == 0
-            && state.ended[stripe] == ended
-            && state.forgotten == forgotten;
-        if !unchanged || capacity == 0 || customer != grade.customer {
+        if !state.untouched(stripe, ended, forgotten) || capacity == 0 || customer != grade.customer
+        {
             return;
         }
         if state.grades.len() >= capacity
@@ -262,9 +269,7 @@ impl GradeChange<'_> {
     pub(super) async fn announce(&self, txn: &WriteTxn) -> Result<(), StorageError> {
         txn.announce(&self.customers).await
     }
-}
 
-impl GradeChange<'_> {
     /// Whether the change writes `customer`'s grade through to the cache: whether its
     /// transaction should tell which of its grades it wrote.
     pub(super) fn writes_through(&self, customer: CustomerId) -> bool {
@@ -305,9 +310,10 @@ impl Drop for GradeChange<'_> {
         let capacity = self.cache.capacity();
         for grade in committed {
             let stripe = self.cache.stripe(grade.customer);
-            let untouched = self.through.get(&grade.customer) == Some(&state.ended[stripe])
-                && state.changing[stripe] == 0
-                && state.forgotten == self.forgotten;
+            let untouched = self
+                .through
+                .get(&grade.customer)
+                .is_some_and(|&ended| state.untouched(stripe, ended, self.forgotten));
             if untouched && state.grades.len() < capacity {
                 state.grades.insert(grade.customer, grade);
             }

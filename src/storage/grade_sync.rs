@@ -68,7 +68,7 @@ const GRADES: &str = "custgrade_grades";
 const HEARD: &str = "custgrade_grades_heard";
 
 /// How long a read lease lasts from its writing.
-pub(super) const LEASE: Duration = Duration::from_secs(1);
+const LEASE: Duration = Duration::from_secs(1);
 
 /// How often a lease is renewed: a slow round trip or two may pass before it runs out.
 const RENEW_EVERY: Duration = Duration::from_millis(250);
@@ -153,7 +153,7 @@ impl Replicas {
 
     /// Announces, in `txn`, that its transaction changes the current grades of `customers`,
     /// and reads the leases of the other servers, whom the writer waits for once it commits
-    /// (see [`Self::heard`]). Call it after the transaction's first write: a server that
+    /// (see [`Hearing::heard`]). Call it after the transaction's first write: a server that
     /// joins waits for the transactions that are writing when it takes its lease.
     pub(super) async fn announce(
         &self,
@@ -475,6 +475,13 @@ struct Lease {
     joining: Joining,
 }
 
+impl Lease {
+    /// Until when this server may count on the lease, on its own clock.
+    fn held_until(&self) -> Instant {
+        self.renewed + LEASE - MARGIN
+    }
+}
+
 /// How far a lease is from letting this server serve from memory.
 enum Joining {
     /// Waiting for the transactions in progress when it was written to end.
@@ -588,13 +595,7 @@ impl Listening {
                 // A writer's notice may come after its end shows: PostgreSQL signals
                 // listeners last. This marker follows every one of them.
                 let marker = lease.id.clone();
-                bounded(
-                    sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(HEARD)
-                        .bind(&marker)
-                        .execute(&mut self.listener),
-                )
-                .await?;
+                self.tell(marker).await?;
                 if let Some(lease) = &mut self.lease {
                     lease.joining = Joining::Marked;
                 }
@@ -622,11 +623,11 @@ impl Listening {
         .await?
         .rows_affected()
             == 1;
-        let in_time = Instant::now() < lease.renewed + LEASE - MARGIN;
+        let in_time = Instant::now() < lease.held_until();
         if renewed && in_time {
             lease.renewed = asked;
             if matches!(lease.joining, Joining::Joined) {
-                replicas.serve_until(Some(asked + LEASE - MARGIN));
+                replicas.serve_until(Some(lease.held_until()));
             }
             return Ok(());
         }
@@ -670,6 +671,12 @@ impl Listening {
             return Ok(());
         };
         let payload = grade_notices::acknowledgement(&lease.id, &heard);
+        // Notices that arrive meanwhile wait for the next turn.
+        self.tell(payload).await
+    }
+
+    /// Sends `payload` on the acknowledgements' channel.
+    async fn tell(&mut self, payload: String) -> Step {
         bounded(
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(HEARD)
@@ -677,7 +684,6 @@ impl Listening {
                 .execute(&mut self.listener),
         )
         .await?;
-        // Notices that arrived meanwhile wait for the next turn.
         Ok(())
     }
 
@@ -698,7 +704,7 @@ impl Listening {
                 && payload == lease.id
             {
                 lease.joining = Joining::Joined;
-                replicas.serve_until(Some(lease.renewed + LEASE - MARGIN));
+                replicas.serve_until(Some(lease.held_until()));
             } else if let Some((lease, numbers)) =
                 grade_notices::acknowledged(payload, &replicas.server)
             {

@@ -37,6 +37,25 @@ async fn wait_for_leases(database_url: &str, count: i64) {
     panic!("{count} servers never held read leases");
 }
 
+/// A server with a customer graded B, beside a read lease `id` of `length` that no server
+/// holds, so nothing ever acknowledges a change; and a connection to its database.
+async fn beside_a_silent_lease(
+    id: &str,
+    length: &str,
+) -> Option<(TestApp, String, sea_orm::DatabaseConnection)> {
+    let app = spawn_app(Backend::Postgres).await?;
+    let (customer, _) = graded_b(&app).await;
+    let admin = Database::connect(app.database_url.as_str()).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "INSERT INTO grade_readers (id, server, lease_until) \
+             VALUES ('{id}', 'gone', clock_timestamp() + interval '{length}')"
+        ))
+        .await
+        .unwrap();
+    Some((app, customer, admin))
+}
+
 async fn held_leases(admin: &sea_orm::DatabaseConnection) -> i64 {
     admin
         .query_one_raw(sea_orm::Statement::from_string(
@@ -111,18 +130,10 @@ async fn a_replica_that_lost_its_listening_connection_still_shows_each_change() 
 /// still serve from memory until then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_waits_for_a_lease_that_goes_unanswered_until_it_runs_out() {
-    let Some(app) = spawn_app(Backend::Postgres).await else {
+    let Some((app, customer, _)) = beside_a_silent_lease("stalled", "1500 milliseconds").await
+    else {
         return;
     };
-    let (customer, _) = graded_b(&app).await;
-    let admin = Database::connect(app.database_url.as_str()).await.unwrap();
-    admin
-        .execute_unprepared(
-            "INSERT INTO grade_readers (id, server, lease_until) \
-             VALUES ('stalled', 'gone', clock_timestamp() + interval '1500 milliseconds')",
-        )
-        .await
-        .unwrap();
 
     let started = Instant::now();
     let reassessed = assess(&app, &customer).await;
@@ -168,18 +179,9 @@ async fn a_replica_that_shuts_down_gives_its_lease_back() {
 /// answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_renewed_without_acknowledging_is_revoked() {
-    let Some(app) = spawn_app(Backend::Postgres).await else {
+    let Some((app, customer, admin)) = beside_a_silent_lease("deaf", "1 second").await else {
         return;
     };
-    let (customer, _) = graded_b(&app).await;
-    let admin = Database::connect(app.database_url.as_str()).await.unwrap();
-    admin
-        .execute_unprepared(
-            "INSERT INTO grade_readers (id, server, lease_until) \
-             VALUES ('deaf', 'deaf', clock_timestamp() + interval '1 second')",
-        )
-        .await
-        .unwrap();
     let renewing = admin.clone();
     let renewer = tokio::spawn(async move {
         loop {
